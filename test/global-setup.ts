@@ -1,0 +1,25 @@
+import pg from 'pg';
+
+/**
+ * Runs once before the suite: finds out whether PostgreSQL is reachable so that the
+ * PostgreSQL half of every backend test runs. When it is not, the suite says so loudly
+ * instead of passing quietly on SQLite alone.
+ */
+export default async function globalSetup({ provide }: { provide: (key: string, value: unknown) => void }) {
+  const url = process.env.HERALD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    provide('postgresUrl', url);
+  } catch (err) {
+    const line = '!'.repeat(78);
+    console.warn(
+      `\n${line}\n!! PostgreSQL is NOT reachable at ${url}: (${(err as Error).message})\n` +
+        `!! The PostgreSQL half of the suite is SKIPPED. Set HERALD_TEST_POSTGRES_URL or start PostgreSQL.\n${line}\n`,
+    );
+    provide('postgresUrl', '');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
