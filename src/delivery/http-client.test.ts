@@ -1,0 +1,277 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { failThenSucceed, type Receiver, startReceiver } from '../../test/support/receiver.js';
+import type { LookupFn } from './guarded-connector.js';
+import { createDeliveryClient, type DeliveryClient, parseRetryAfter } from './http-client.js';
+import { createNetworkPolicy } from './network-policy.js';
+
+const loopbackAllowed = createNetworkPolicy(['127.0.0.0/8']);
+const SECRET_SIGNATURE = 'v1,c2VjcmV0LXNpZ25hdHVyZS1tdXN0LW5vdC1sZWFr';
+
+describe('delivery client against a real receiver', () => {
+  let receiver: Receiver;
+  let redirectTarget: Receiver;
+  const clients: DeliveryClient[] = [];
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    redirectTarget = await startReceiver();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    receiver.reset();
+    redirectTarget.reset();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await redirectTarget.close();
+  });
+
+  function client(overrides: Partial<Parameters<typeof createDeliveryClient>[0]> = {}): DeliveryClient {
+    const created = createDeliveryClient({
+      policy: loopbackAllowed,
+      requestTimeoutMs: 5_000,
+      userAgent: 'Herald-Webhooks/test',
+      ...overrides,
+    });
+    clients.push(created);
+    return created;
+  }
+
+  const send = (c: DeliveryClient, url = receiver.url('/hook?x=1')) =>
+    c.send({
+      url,
+      headers: { 'webhook-id': 'msg_1', 'webhook-signature': SECRET_SIGNATURE },
+      body: '{"type":"invoice.paid"}',
+    });
+
+  it('records a 2xx as success with the response body and headers', async () => {
+    receiver.respondWith(() => ({ status: 202, headers: { 'x-receiver': 'yes' }, body: 'accepted' }));
+    const result = await send(client());
+    expect(result).toMatchObject({
+      statusCode: 202,
+      responseBody: 'accepted',
+      errorClass: null,
+      errorMessage: null,
+      retryAfterMs: null,
+    });
+    expect(result.responseHeaders['x-receiver']).toBe('yes');
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+
+    const [request] = await receiver.waitForRequests(1);
+    expect(request).toMatchObject({ method: 'POST', path: '/hook?x=1', body: '{"type":"invoice.paid"}' });
+    expect(request?.headers['user-agent']).toBe('Herald-Webhooks/test');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers['webhook-signature']).toBe(SECRET_SIGNATURE);
+  });
+
+  it('records a 302 as http_3xx and never follows the Location', async () => {
+    receiver.respondWith(() => ({ status: 302, headers: { location: redirectTarget.url('/stolen') } }));
+    const result = await send(client());
+    expect(result.statusCode).toBe(302);
+    expect(result.errorClass).toBe('http_3xx');
+    expect(result.errorMessage).toContain('redirects are not followed');
+    expect(result.responseHeaders.location).toBe(redirectTarget.url('/stolen'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(redirectTarget.connections).toBe(0);
+  });
+
+  it('records 410 Gone as http_4xx with its status', async () => {
+    receiver.respondWith(() => ({ status: 410, body: 'gone' }));
+    const result = await send(client());
+    expect(result).toMatchObject({ statusCode: 410, errorClass: 'http_4xx', responseBody: 'gone' });
+    expect(result.errorMessage).toBe('HTTP 410 Gone');
+  });
+
+  it('honours Retry-After in seconds on a 429', async () => {
+    receiver.respondWith(() => ({ status: 429, headers: { 'retry-after': '120' } }));
+    const result = await send(client());
+    expect(result).toMatchObject({ statusCode: 429, errorClass: 'http_4xx', retryAfterMs: 120_000 });
+  });
+
+  it('honours Retry-After as an HTTP-date on a 503', async () => {
+    const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+    receiver.respondWith(() => ({ status: 503, headers: { 'retry-after': at.toUTCString() } }));
+    const result = await send(client());
+    expect(result.errorClass).toBe('http_5xx');
+    expect(result.retryAfterMs).toBeGreaterThan(55_000);
+    expect(result.retryAfterMs).toBeLessThanOrEqual(61_000);
+  });
+
+  it('ignores Retry-After on statuses that are not throttling', async () => {
+    receiver.respondWith(() => ({ status: 500, headers: { 'retry-after': '120' } }));
+    const result = await send(client());
+    expect(result).toMatchObject({ statusCode: 500, errorClass: 'http_5xx', retryAfterMs: null });
+  });
+
+  it('cuts off a receiver that never answers at the request timeout', async () => {
+    receiver.respondWith(() => ({ hang: true }));
+    const started = Date.now();
+    const result = await send(client({ requestTimeoutMs: 300 }));
+    const elapsed = Date.now() - started;
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'timeout' });
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(result.errorMessage).toContain('300 ms');
+  });
+
+  it('records a socket closed without an answer as connection_reset', async () => {
+    receiver.respondWith(() => ({ destroy: true }));
+    const result = await send(client());
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'connection_reset' });
+  });
+
+  it('records a refused connection (nothing listening) as connect', async () => {
+    const closed = await startReceiver();
+    const url = closed.url('/');
+    await closed.close();
+    const result = await send(client(), url);
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'connect' });
+    expect(result.errorMessage).toContain('ECONNREFUSED');
+  });
+
+  it('records an unknown name as dns', async () => {
+    const nowhere: LookupFn = (hostname, _options, callback) =>
+      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+    const result = await send(client({ lookup: nowhere }), 'http://no-such-host.test/hook');
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'dns' });
+    expect(result.errorMessage).toBe('could not resolve no-such-host.test (ENOTFOUND)');
+  });
+
+  it('records a TLS handshake failure as tls', async () => {
+    // The receiver speaks plain HTTP, so the TLS client hello gets no valid answer.
+    const result = await send(client(), `https://127.0.0.1:${receiver.port}/hook`);
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'tls' });
+  });
+
+  it('records a non-HTTP answer as invalid_response', async () => {
+    const garbage: Server = createServer((socket) => {
+      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    const port = (garbage.address() as { port: number }).port;
+    try {
+      const result = await send(client(), `http://127.0.0.1:${port}/`);
+      expect(result).toMatchObject({ statusCode: 0, errorClass: 'invalid_response' });
+    } finally {
+      await new Promise((resolve) => garbage.close(resolve));
+    }
+  });
+
+  it('cuts off a receiver that sends headers then stalls the body, keeping its 2xx verdict', async () => {
+    const stalling: Server = createServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial'));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const port = (stalling.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const result = await send(client({ requestTimeoutMs: 300 }), `http://127.0.0.1:${port}/`);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(result).toMatchObject({ statusCode: 200, errorClass: null, responseBody: 'partial' });
+      expect(result.errorMessage).toContain('response body incomplete');
+    } finally {
+      await new Promise((resolve) => stalling.close(resolve));
+    }
+  });
+
+  it('reads a 50 MB body only up to the cap and hangs up instead of buffering it', async () => {
+    const size = 50 * 1024 * 1024;
+    receiver.respondWith(() => ({ status: 200, bodyBytes: size }));
+    const result = await send(client({ storedResponseBytes: 1024 }));
+    expect(result.statusCode).toBe(200);
+    expect(result.errorClass).toBeNull();
+    expect(result.responseBody).toBe('a'.repeat(1024));
+    await expect.poll(() => receiver.streams[0]?.closedEarly, { timeout: 5_000 }).toBe(true);
+    expect(receiver.streams[0]?.completed).toBe(false);
+    expect(receiver.streams[0]?.bytesWritten).toBeLessThan(size / 2);
+  });
+
+  it('stops reading a body of unannounced size at the read cap', async () => {
+    const size = 50 * 1024 * 1024;
+    receiver.respondWith(() => ({ bodyBytes: size, headers: { 'transfer-encoding': 'chunked' } }));
+    const result = await send(client({ maxResponseBytes: 64 * 1024, storedResponseBytes: 100 }));
+    expect(result.statusCode).toBe(200);
+    expect(result.responseBody).toHaveLength(100);
+    await expect.poll(() => receiver.streams[0]?.closedEarly, { timeout: 5_000 }).toBe(true);
+    expect(receiver.streams[0]?.bytesWritten).toBeLessThan(size / 2);
+  });
+
+  it('truncates the stored body on a UTF-8 character boundary', async () => {
+    receiver.respondWith(() => ({ status: 400, body: 'é'.repeat(100) }));
+    const result = await send(client({ storedResponseBytes: 51 }));
+    expect(result.responseBody).toBe('é'.repeat(25));
+  });
+
+  it('reuses keep-alive connections across deliveries to the same origin', async () => {
+    const c = client();
+    for (let i = 0; i < 10; i++) expect((await send(c)).statusCode).toBe(200);
+    expect(receiver.requests).toHaveLength(10);
+    // undici hands a connection back to the pool a tick after the body ends, so a request
+    // sent at once may open a second connection; after that the pool stays warm.
+    expect(receiver.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('delivers after scripted failures, seeing each attempt', async () => {
+    receiver.respondWith(failThenSucceed(2, { status: 503 }));
+    const c = client();
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await send(c)).statusCode);
+    expect(statuses).toEqual([503, 503, 200]);
+    expect((await receiver.waitForRequests(3)).map((r) => r.n)).toEqual([1, 2, 3]);
+  });
+
+  it('never echoes request headers such as the signature in any result', async () => {
+    const c = client({ requestTimeoutMs: 200 });
+    const results = [];
+    for (const script of [{ status: 200 }, { status: 500 }, { destroy: true }, { hang: true }]) {
+      receiver.respondWith(() => script);
+      results.push(await send(c));
+    }
+    results.push(await send(c, 'http://127.0.0.1:1/'));
+    results.push(await send(createDeliveryClient({ ...baseOptions(), policy: createNetworkPolicy([]) })));
+    for (const result of results) expect(JSON.stringify(result)).not.toContain('c2VjcmV0');
+  });
+
+  it('refuses URLs that are not http or https without dialling', async () => {
+    const result = await send(client(), `ftp://127.0.0.1:${receiver.port}/`);
+    expect(result.errorClass).toBe('blocked_by_policy');
+    expect(receiver.connections).toBe(0);
+  });
+
+  it('reports an unparseable URL without throwing', async () => {
+    const result = await send(client(), 'not a url');
+    expect(result).toMatchObject({
+      statusCode: 0,
+      errorClass: 'connect',
+      errorMessage: 'endpoint URL is not a valid URL',
+    });
+  });
+
+  function baseOptions() {
+    return { policy: loopbackAllowed, requestTimeoutMs: 1_000, userAgent: 'test' };
+  }
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+
+  it.each([
+    ['0', 0],
+    ['30', 30_000],
+    [' 7 ', 7_000],
+    ['Wed, 01 Jan 2025 00:02:00 GMT', 120_000],
+    ['Wednesday, 01-Jan-25 00:01:00 GMT', 60_000],
+    ['Wed Jan  1 00:00:30 2025', 30_000],
+    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
+  ])('reads %j as %i ms', (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  it.each([undefined, '', '1.5', '-1', 'soon', '2025-01-01T00:02:00Z', 'Foo, 01 Jan 2025 00:02:00 GMT'])(
+    'ignores the malformed value %j',
+    (value) => {
+      expect(parseRetryAfter(value, now)).toBeNull();
+    },
+  );
+});
