@@ -1,0 +1,19 @@
+import type { Config } from './config/index.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { MainKeyring } from './signing/main-key.js';
+import type { Store } from './store/store.js';
+
+/**
+ * What every part of Herald is built from: made once at start-up (`cli/runtime.ts`) and
+ * passed in, never read from globals.
+ */
+export interface HeraldContext {
+  readonly config: Readonly<Config>;
+  readonly store: Store;
+  readonly keyring: MainKeyring;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch milliseconds; tests move it. */
+  now(): number;
+}

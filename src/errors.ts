@@ -1,0 +1,68 @@
+/**
+ * One registry of the errors Herald answers with. Each has a stable code, an HTTP status
+ * and a public message; the body follows Svix's shape (`{code, detail}`, or for 422
+ * `{detail: [{loc, msg, type}]}`), so the Svix SDKs raise their usual exceptions.
+ */
+
+export interface ValidationIssue {
+  loc: string[];
+  msg: string;
+  type: string;
+}
+
+const REGISTRY = {
+  bad_request: { status: 400, detail: 'The request is malformed.' },
+  unauthorized: { status: 401, detail: 'Invalid or missing authentication token.' },
+  forbidden: { status: 403, detail: 'This token may not do that.' },
+  not_found: { status: 404, detail: 'Entity not found.' },
+  method_not_allowed: { status: 405, detail: 'Method not allowed.' },
+  conflict: { status: 409, detail: 'The entity already exists.' },
+  payload_too_large: { status: 413, detail: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, detail: 'The request body must be JSON.' },
+  rate_limited: { status: 429, detail: 'Too many requests.' },
+  internal_error: { status: 500, detail: 'Internal server error.' },
+  unavailable: { status: 503, detail: 'The service is unavailable.' },
+} as const;
+
+export type ErrorCode = keyof typeof REGISTRY;
+
+/** An error the API answers with as-is: its code and detail are public. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode | string;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, detail?: string, headers: Record<string, string> = {}) {
+    super(detail ?? REGISTRY[code].detail);
+    this.status = REGISTRY[code].status;
+    this.code = code;
+    this.headers = headers;
+  }
+
+  body(): { code: string; detail: string } {
+    return { code: this.code, detail: this.message };
+  }
+}
+
+/** A 422 naming each offending field, in Svix's validation error shape. */
+export class ValidationError extends Error {
+  readonly status = 422;
+  readonly issues: ValidationIssue[];
+
+  constructor(issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
+    this.issues = issues;
+  }
+
+  body(): { detail: ValidationIssue[] } {
+    return { detail: this.issues };
+  }
+}
+
+export const notFound = (detail?: string) => new HttpError('not_found', detail);
+export const conflict = (detail: string) => new HttpError('conflict', detail);
+
+/** One invalid field of a request body, as a 422. */
+export function invalidField(loc: string[], msg: string, type = 'value_error'): ValidationError {
+  return new ValidationError([{ loc, msg, type }]);
+}

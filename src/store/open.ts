@@ -1,0 +1,22 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Store } from './store.js';
+
+/** A database that cannot be opened or reached; the CLI shows its message as one line. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+/** Opens the store named by `databaseUrl` (`sqlite:PATH` or `postgres://…`). */
+export async function openStore(config: Pick<Config, 'databaseUrl'>): Promise<Store> {
+  const url = config.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
+    return openSqliteStore(path);
+  }
+  const { openPostgresStore } = await import('./postgres/postgres-store.js');
+  return openPostgresStore(url);
+}

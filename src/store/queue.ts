@@ -1,0 +1,67 @@
+import type { AttemptTable } from './schema.js';
+
+/** A delivery a worker has claimed, with what it needs to send it (one round trip). */
+export interface ClaimedDelivery {
+  id: string;
+  msgId: string;
+  endpointId: string;
+  appId: string;
+  attemptCount: number;
+  triggerType: number;
+  eventType: string;
+  eventId: string | null;
+  payload: string | null;
+  msgCreatedAt: number;
+  traceParent: string | null;
+  url: string;
+  endpointUid: string | null;
+  appUid: string | null;
+  endpointHeaders: string;
+  endpointSecrets: string;
+  endpointDisabled: boolean;
+  endpointThrottleRate: number | null;
+  endpointUpdatedAt: number;
+}
+
+/** What became of one claimed delivery; written in batches. */
+export interface DeliveryOutcome {
+  deliveryId: string;
+  /** The lease owner that claimed it: a write from a worker whose lease was taken over is dropped. */
+  owner: string;
+  status: number;
+  attemptCount: number;
+  dueAt: number | null;
+  nextAttemptAt: number | null;
+  /** The attempt to record; null when the delivery is released or parked without a try. */
+  attempt: AttemptTable | null;
+}
+
+/** Per-endpoint health changes from one batch (success resets the failure streak). */
+export interface EndpointHealth {
+  endpointId: string;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  /** Failures after the last success in this batch (0 when the batch ended on a success). */
+  trailingFailures: number;
+  /** Time of the first of those trailing failures. */
+  firstTrailingFailureAt: number | null;
+}
+
+export interface EndpointHealthAfter {
+  endpointId: string;
+  firstFailureAt: number | null;
+  consecutiveFailures: number;
+}
+
+/**
+ * The queue's hot paths. Each backend implements them with hand-written SQL, because
+ * they run for every delivery: claiming, and writing outcomes in batches.
+ */
+export interface QueueStore {
+  /** Leases up to `limit` due deliveries to `owner` until `leaseUntil`. */
+  claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
+  /** Writes outcomes, attempts and endpoint health in one transaction. */
+  complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]>;
+  /** The earliest time anything becomes due, or null when nothing is owed. */
+  nextDueAt(): Promise<number | null>;
+}

@@ -1,0 +1,158 @@
+/**
+ * The tables, as Kysely sees them. Both backends store the same columns: times are epoch
+ * milliseconds (integers), booleans are 0/1, JSON is text. One shape means one query layer.
+ */
+
+export interface ApplicationTable {
+  id: string;
+  uid: string | null;
+  name: string;
+  throttle_rate: number | null;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EndpointTable {
+  id: string;
+  app_id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  event_types: string | null;
+  channels: string | null;
+  headers: string;
+  metadata: string;
+  throttle_rate: number | null;
+  disabled: number;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  /** JSON array of {key: encrypted secret, expiresAt: ms | null}; the first signs as "current". */
+  secrets: string;
+  first_failure_at: number | null;
+  consecutive_failures: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventTypeTable {
+  name: string;
+  description: string;
+  schemas: string | null;
+  feature_flags: string | null;
+  group_name: string | null;
+  deprecated: number;
+  archived: number;
+  schema_mode: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageTable {
+  id: string;
+  app_id: string;
+  event_type: string;
+  event_id: string | null;
+  payload: string | null;
+  channels: string | null;
+  tags: string | null;
+  created_at: number;
+  payload_expires_at: number;
+  trace_parent: string | null;
+}
+
+export interface DeliveryTable {
+  id: string;
+  msg_id: string;
+  endpoint_id: string;
+  app_id: string;
+  status: number;
+  attempt_count: number;
+  /** When the delivery may next be claimed; NULL once nothing is owed or while held. Partial-indexed. */
+  due_at: number | null;
+  lease_owner: string | null;
+  trigger_type: number;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptTable {
+  id: string;
+  msg_id: string;
+  endpoint_id: string;
+  app_id: string;
+  url: string;
+  status: number;
+  response_status_code: number;
+  response: string | null;
+  response_headers: string | null;
+  request_headers: string | null;
+  duration_ms: number;
+  error_class: string | null;
+  error_message: string | null;
+  trigger_type: number;
+  created_at: number;
+}
+
+export interface TokenTable {
+  id: string;
+  kind: string;
+  token_hash: string;
+  app_id: string | null;
+  expires_at: number | null;
+  created_at: number;
+}
+
+export interface IdempotencyTable {
+  key: string;
+  state: string;
+  status_code: number | null;
+  body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface BackgroundTaskTable {
+  id: string;
+  task: string;
+  status: string;
+  app_id: string | null;
+  endpoint_id: string | null;
+  params: string;
+  data: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface RateLimitTable {
+  key: string;
+  tokens: number;
+  updated_at: number;
+}
+
+export interface Database {
+  application: ApplicationTable;
+  endpoint: EndpointTable;
+  event_type: EventTypeTable;
+  message: MessageTable;
+  delivery: DeliveryTable;
+  attempt: AttemptTable;
+  token: TokenTable;
+  idempotency: IdempotencyTable;
+  background_task: BackgroundTaskTable;
+  setting: SettingTable;
+  rate_limit: RateLimitTable;
+}
+
+/** Svix's MessageStatus numbers, used for deliveries and attempts. */
+export const STATUS = { success: 0, pending: 1, fail: 2, sending: 3, canceled: 4 } as const;
+export const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
+export const TRIGGER = { scheduled: 0, manual: 1 } as const;

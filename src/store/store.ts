@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { QueueStore } from './queue.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The store port: one Kysely query layer over either backend, plus the hot paths of the
+ * delivery queue (`queue`), which each backend implements with its own hand-written SQL.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  readonly db: Kysely<Database>;
+  readonly queue: QueueStore;
+  /** Tells every worker (this process and, on PostgreSQL, the others) that work became due. */
+  notifyDue(): void;
+  /** Calls `listener` when work became due; returns the unsubscribe function. */
+  onDue(listener: () => void): () => void;
+  /** Applies pending migrations; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
