@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import type { HeraldContext } from './context.js';
+import { applicationRoutes } from './domains/application/routes.js';
+import {
+  ApplicationIn,
+  ApplicationOut,
+  ApplicationPatch,
+  ListResponseApplicationOut,
+} from './domains/application/schemas.js';
+import { authenticate } from './domains/auth/authenticate.js';
+import { authRoutes } from './domains/auth/routes.js';
+import { HTTPValidationError, HttpErrorOut } from './domains/common/schemas.js';
+import { endpointRoutes } from './domains/endpoint/routes.js';
+import { ENDPOINT_SCHEMAS } from './domains/endpoint/schemas.js';
+import { healthRoutes } from './domains/health/routes.js';
+import { messageRoutes } from './domains/message/routes.js';
+import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
+import { installErrorHandler } from './http/error-handler.js';
+import type { HeraldApp } from './http/types.js';
+import { VERSION } from './version.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Routes that answer without a token (health probes, the UI's files). */
+    public?: boolean;
+  }
+}
+
+/**
+ * Builds Herald's HTTP application: the Svix-compatible API, its OpenAPI document and
+ * reference page. It does not listen: `cli/` does, and tests use `inject()` or a socket.
+ */
+export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.maxPayloadBytes,
+    // Refuse __proto__/constructor keys outright instead of silently dropping them.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Herald API',
+        version: VERSION,
+        description: 'Webhook delivery service, wire-compatible with the Svix API v1.',
+      },
+      components: {
+        securitySchemes: {
+          HTTPBearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An admin token or a consumer-portal token.',
+          },
+        },
+      },
+      security: [{ HTTPBearer: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+  });
+
+  const schemas = [
+    HttpErrorOut,
+    HTTPValidationError,
+    ApplicationIn,
+    ApplicationPatch,
+    ApplicationOut,
+    ListResponseApplicationOut,
+    ...ENDPOINT_SCHEMAS,
+    MessageIn,
+    MessageOut,
+    ListResponseMessageOut,
+  ];
+  for (const schema of schemas) {
+    app.addSchema(schema);
+  }
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public || !request.url.startsWith('/api/')) return;
+    request.auth = await authenticate(ctx, request);
+  });
+
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  await healthRoutes(app, ctx);
+  await authRoutes(app, ctx);
+  await applicationRoutes(app, ctx);
+  await endpointRoutes(app, ctx);
+  await messageRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,49 @@
+import type { FastifyRequest } from 'fastify';
+import type { HeraldContext } from '../../context.js';
+import { HttpError } from '../../errors.js';
+import { hashToken, tokensEqual } from './tokens.js';
+
+/** Who is calling: an admin sees everything; a portal token sees one application. */
+export type AuthContext = { kind: 'admin' } | { kind: 'portal'; appId: string; tokenId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+const unauthorized = () => new HttpError('unauthorized');
+
+/** Reads the bearer token; any malformed header is a plain 401. */
+export function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') throw unauthorized();
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!match?.[1] || match[1].length > 512) throw unauthorized();
+  return match[1];
+}
+
+/**
+ * Resolves the caller from `Authorization: Bearer …`. Tokens are looked up by hash, so the
+ * plaintext never touches the database; the configured admin token is compared in constant time.
+ */
+export async function authenticate(ctx: HeraldContext, request: FastifyRequest): Promise<AuthContext> {
+  const token = bearerToken(request);
+  if (ctx.config.adminToken && tokensEqual(token, ctx.config.adminToken)) return { kind: 'admin' };
+  const row = await ctx.store.db
+    .selectFrom('token')
+    .select(['id', 'kind', 'app_id', 'expires_at'])
+    .where('token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row) throw unauthorized();
+  if (row.expires_at !== null && row.expires_at <= ctx.now())
+    throw new HttpError('unauthorized', 'The token has expired.');
+  if (row.kind === 'admin') return { kind: 'admin' };
+  if (row.kind === 'portal' && row.app_id) return { kind: 'portal', appId: row.app_id, tokenId: row.id };
+  throw unauthorized();
+}
+
+/** Refuses portal tokens on operator-only routes (the event catalog's writes, say). */
+export function requireAdmin(request: FastifyRequest): void {
+  if (request.auth.kind !== 'admin') throw new HttpError('forbidden', 'This operation needs an admin token.');
+}

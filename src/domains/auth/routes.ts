@@ -1,0 +1,110 @@
+import { Type } from '@sinclair/typebox';
+import type { HeraldContext } from '../../context.js';
+import { newId } from '../../core/ids.js';
+import { HttpError } from '../../errors.js';
+import type { HeraldApp } from '../../http/types.js';
+import { resolveApplication } from '../application/access.js';
+import { findApplication, insertApplication } from '../application/repo.js';
+import { AppIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
+import { requireAdmin } from './authenticate.js';
+import { generateToken, hashToken } from './tokens.js';
+
+const tags = ['Authentication'];
+
+const AppPortalAccessIn = Type.Object(
+  {
+    application: Type.Optional(Nullable(Type.Ref('ApplicationIn'))),
+    expiry: Type.Optional(
+      Nullable(
+        Type.Integer({ minimum: 60, maximum: 7 * 86_400 * 52, description: 'Token lifetime in seconds.' }),
+      ),
+    ),
+    readOnly: Type.Optional(Nullable(Type.Boolean({ deprecated: true }))),
+    capabilities: Type.Optional(Nullable(Type.Array(Type.String(), { uniqueItems: true }))),
+    featureFlags: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
+    sessionId: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+  },
+  { $id: 'AppPortalAccessIn' },
+);
+
+const AppPortalAccessOut = Type.Object(
+  { url: Type.String({ format: 'uri' }), token: Type.String() },
+  { $id: 'AppPortalAccessOut' },
+);
+
+/** Consumer-portal access: short-lived tokens scoped to one application, revocable by logout. */
+export async function authRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  app.addSchema(AppPortalAccessIn);
+  app.addSchema(AppPortalAccessOut);
+
+  app.post(
+    '/api/v1/auth/app-portal-access/:app_id',
+    {
+      schema: {
+        operationId: 'v1.authentication.app-portal-access',
+        summary: 'Get Consumer App Portal Access',
+        description:
+          'Returns a token scoped to this one application, and a link to the consumer portal that uses it.',
+        tags,
+        params: Type.Object({ app_id: AppIdParam }),
+        body: Type.Ref('AppPortalAccessIn'),
+        response: { 200: Type.Ref('AppPortalAccessOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const body = request.body as {
+        application?: { name: string; uid?: string | null } | null;
+        expiry?: number | null;
+      };
+      let application = await findApplication(ctx.store.db, request.params.app_id);
+      if (!application && body.application) {
+        application = await insertApplication(
+          ctx.store.db,
+          { ...body.application, uid: body.application.uid ?? request.params.app_id },
+          ctx.now(),
+        );
+      }
+      if (!application) application = await resolveApplication(ctx, request, request.params.app_id);
+      const token = generateToken('portal');
+      const now = ctx.now();
+      await ctx.store.db
+        .insertInto('token')
+        .values({
+          id: newId('tok', now),
+          kind: 'portal',
+          token_hash: hashToken(token),
+          app_id: application.id,
+          expires_at: now + (body.expiry ?? ctx.config.portalTokenTtlSeconds) * 1000,
+          created_at: now,
+        })
+        .execute();
+      const base = ctx.config.publicUrl ?? `http://${ctx.config.host}:${ctx.config.port}/`;
+      // The token rides in the fragment, which browsers never send to a server or put in its logs.
+      const url = new URL(
+        `portal#token=${encodeURIComponent(token)}&app=${encodeURIComponent(application.id)}`,
+        base,
+      ).toString();
+      return { url, token };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      schema: {
+        operationId: 'v1.authentication.logout',
+        summary: 'Logout',
+        description: 'Revokes the portal token that makes this call. Admin tokens cannot be logged out.',
+        tags,
+        response: { 204: Type.Null({ description: 'no content' }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      if (request.auth.kind !== 'portal')
+        throw new HttpError('forbidden', 'Only portal tokens can be logged out.');
+      await ctx.store.db.deleteFrom('token').where('id', '=', request.auth.tokenId).execute();
+      return reply.code(204).send(null);
+    },
+  );
+}

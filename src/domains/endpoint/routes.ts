@@ -1,0 +1,325 @@
+import { Type } from '@sinclair/typebox';
+import type { HeraldContext } from '../../context.js';
+import type { HeraldApp } from '../../http/types.js';
+import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
+import { generateEndpointSecret, publicSecretForm } from '../../signing/secrets.js';
+import { resolveApplication } from '../application/access.js';
+import { pageRequest } from '../common/pagination.js';
+import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Ordering, PageQuery } from '../common/schemas.js';
+import { endpointOut, findEndpoint, listEndpoints, resolveEndpoint, SENSITIVE_HEADER } from './repo.js';
+import { createEndpoint, type EndpointFields, normalizedSecret, updateEndpoint } from './service.js';
+
+const tags = ['Endpoint'];
+const appParams = Type.Object({ app_id: AppIdParam });
+const params = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
+const Out = Type.Ref('EndpointOut');
+const NoContent = Type.Null({ description: 'no content' });
+
+export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  const { db } = ctx.store;
+
+  app.get(
+    '/api/v1/app/:app_id/endpoint',
+    {
+      schema: {
+        operationId: 'v1.endpoint.list',
+        summary: 'List Endpoints',
+        tags,
+        params: appParams,
+        querystring: Type.Object({ ...PageQuery, order: Type.Optional(Ordering) }),
+        response: { 200: Type.Ref('ListResponse_EndpointOut_'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const application = await resolveApplication(ctx, request, request.params.app_id);
+      const page = await listEndpoints(
+        db,
+        application.id,
+        pageRequest(request.query, request.query.order === 'descending'),
+      );
+      return { ...page, data: page.data.map(endpointOut) };
+    },
+  );
+
+  app.post(
+    '/api/v1/app/:app_id/endpoint',
+    {
+      schema: {
+        operationId: 'v1.endpoint.create',
+        summary: 'Create Endpoint',
+        tags,
+        params: appParams,
+        body: Type.Ref('EndpointIn'),
+        response: { 201: Out, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const application = await resolveApplication(ctx, request, request.params.app_id);
+      const row = await createEndpoint(ctx, application.id, request.body as EndpointFields & { url: string });
+      return reply.code(201).send(endpointOut(row));
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id',
+    {
+      schema: {
+        operationId: 'v1.endpoint.get',
+        summary: 'Get Endpoint',
+        tags,
+        params,
+        response: { 200: Out, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) =>
+      endpointOut(
+        (await resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id)).endpoint,
+      ),
+  );
+
+  app.put(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id',
+    {
+      schema: {
+        operationId: 'v1.endpoint.upsert',
+        summary: 'Update Endpoint',
+        description:
+          'Replaces the endpoint, or creates it (with the path as its uid) when it does not exist.',
+        tags,
+        params,
+        body: Type.Ref('EndpointUpdate'),
+        response: { 200: Out, 201: Out, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const application = await resolveApplication(ctx, request, request.params.app_id);
+      const body = request.body as EndpointFields & { url: string };
+      const existing = await findEndpoint(db, application.id, request.params.endpoint_id);
+      if (!existing) {
+        const row = await createEndpoint(ctx, application.id, {
+          ...body,
+          uid: body.uid ?? request.params.endpoint_id,
+        });
+        return reply.code(201).send(endpointOut(row));
+      }
+      // PUT replaces: what the body leaves out goes back to its default.
+      const fields: EndpointFields = {
+        description: '',
+        eventTypes: null,
+        channels: null,
+        throttleRate: null,
+        metadata: {},
+        disabled: false,
+        uid: existing.uid,
+        ...body,
+      };
+      if (body.filterTypes !== undefined && body.eventTypes === undefined)
+        fields.eventTypes = body.filterTypes;
+      if (body.rateLimit !== undefined && body.throttleRate === undefined)
+        fields.throttleRate = body.rateLimit;
+      return reply.code(200).send(endpointOut(await updateEndpoint(ctx, existing, fields)));
+    },
+  );
+
+  app.patch(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id',
+    {
+      schema: {
+        operationId: 'v1.endpoint.patch',
+        summary: 'Patch Endpoint',
+        tags,
+        params,
+        body: Type.Ref('EndpointPatch'),
+        response: { 200: Out, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      return endpointOut(await updateEndpoint(ctx, endpoint, request.body as EndpointFields));
+    },
+  );
+
+  app.delete(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id',
+    {
+      schema: {
+        operationId: 'v1.endpoint.delete',
+        summary: 'Delete Endpoint',
+        tags,
+        params,
+        response: { 204: NoContent, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      await db.deleteFrom('endpoint').where('id', '=', endpoint.id).execute();
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+    {
+      schema: {
+        operationId: 'v1.endpoint.get-headers',
+        summary: 'Get Endpoint Headers',
+        description:
+          'Custom headers sent with every delivery. Values of headers that carry credentials are not shown; their names are in `sensitive`.',
+        tags,
+        params,
+        response: { 200: Type.Ref('EndpointHeadersOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      const all = JSON.parse(endpoint.headers) as Record<string, string>;
+      const headers: Record<string, string> = {};
+      const sensitive: string[] = [];
+      for (const [name, value] of Object.entries(all)) {
+        if (SENSITIVE_HEADER.test(name)) sensitive.push(name);
+        else headers[name] = value;
+      }
+      return { headers, sensitive };
+    },
+  );
+
+  const writeHeaders = async (endpointId: string, headers: Record<string, string>) => {
+    await db
+      .updateTable('endpoint')
+      .set({ headers: JSON.stringify(headers), updated_at: ctx.now() })
+      .where('id', '=', endpointId)
+      .execute();
+  };
+
+  app.put(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+    {
+      schema: {
+        operationId: 'v1.endpoint.update-headers',
+        summary: 'Update Endpoint Headers',
+        tags,
+        params,
+        body: Type.Ref('EndpointHeadersIn'),
+        response: { 204: NoContent, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      await writeHeaders(endpoint.id, (request.body as { headers: Record<string, string> }).headers);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.patch(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+    {
+      schema: {
+        operationId: 'v1.endpoint.patch-headers',
+        summary: 'Patch Endpoint Headers',
+        tags,
+        params,
+        body: Type.Ref('EndpointHeadersPatchIn'),
+        response: { 204: NoContent, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      const body = request.body as { headers: Record<string, string | null>; deleteHeaders?: string[] };
+      const headers = JSON.parse(endpoint.headers) as Record<string, string>;
+      for (const [name, value] of Object.entries(body.headers)) {
+        if (value === null) delete headers[name];
+        else headers[name] = value;
+      }
+      for (const name of body.deleteHeaders ?? []) delete headers[name];
+      await writeHeaders(endpoint.id, headers);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/secret',
+    {
+      schema: {
+        operationId: 'v1.endpoint.get-secret',
+        summary: 'Get Endpoint Secret',
+        description:
+          'The key receivers verify signatures with: the `whsec_` secret, or the `whpk_` public key of an ed25519 endpoint.',
+        tags,
+        params,
+        response: { 200: Type.Ref('EndpointSecretOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      return { key: publicSecretForm(currentSecret(ctx.keyring, endpoint.secrets)) };
+    },
+  );
+
+  app.post(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
+    {
+      schema: {
+        operationId: 'v1.endpoint.rotate-secret',
+        summary: 'Rotate Endpoint Secret',
+        description:
+          'The new secret signs at once; the previous one keeps signing for the grace period (default 24 h).',
+        tags,
+        params,
+        body: Type.Ref('EndpointSecretRotateIn'),
+        response: { 204: NoContent, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      const body = (request.body ?? {}) as { key?: string | null; gracePeriodSeconds?: number | null };
+      const currentType = currentSecret(ctx.keyring, endpoint.secrets).startsWith('whsk_')
+        ? 'ed25519'
+        : 'hmac';
+      const next = body.key ? normalizedSecret(body.key) : generateEndpointSecret(currentType);
+      const graceMs =
+        body.gracePeriodSeconds != null ? body.gracePeriodSeconds * 1000 : ctx.config.secretRotationGraceMs;
+      const now = ctx.now();
+      await db
+        .updateTable('endpoint')
+        .set({ secrets: rotateSecrets(ctx.keyring, endpoint.secrets, next, graceMs, now), updated_at: now })
+        .where('id', '=', endpoint.id)
+        .execute();
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import { Type } from '@sinclair/typebox';
+import { Channels, DateTime, ListResponse, Metadata, Nullable, Uid } from '../common/schemas.js';
+
+/** Event type names, or a trailing wildcard (`invoice.*`): a Herald extension Svix SDKs pass through. */
+const EventTypeFilter = Type.Array(Type.String({ maxLength: 256, pattern: '^[a-zA-Z0-9\\-_.]+\\*?$' }), {
+  minItems: 1,
+  uniqueItems: true,
+});
+const Url = Type.String({ format: 'uri', minLength: 1, maxLength: 65536 });
+const SECRET_PATTERN = '^(whsec_|whsk_|whsk1_|whpk_|whpk1_)?[a-zA-Z0-9+/=]{32,200}$';
+const Headers = Type.Record(Type.String(), Type.String());
+
+/**
+ * Svix's 1.x SDKs send the event filter as `filterTypes` and the rate as `rateLimit`; the
+ * 2.x SDKs as `eventTypes` and `throttleRate`. Both spellings are accepted and answered.
+ */
+const endpointFields = {
+  url: Url,
+  description: Type.Optional(Type.String({ default: '', maxLength: 4096 })),
+  uid: Type.Optional(Nullable(Uid)),
+  disabled: Type.Optional(Type.Boolean({ default: false })),
+  eventTypes: Type.Optional(Nullable(EventTypeFilter)),
+  filterTypes: Type.Optional(Nullable(EventTypeFilter)),
+  channels: Type.Optional(Nullable(Channels)),
+  throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
+  rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
+  metadata: Type.Optional(Metadata),
+  version: Type.Optional(Type.Integer({ minimum: 1, deprecated: true })),
+};
+
+export const EndpointIn = Type.Object(
+  {
+    ...endpointFields,
+    secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
+    headers: Type.Optional(Nullable(Headers)),
+  },
+  { $id: 'EndpointIn' },
+);
+
+export const EndpointUpdate = Type.Object(endpointFields, { $id: 'EndpointUpdate' });
+
+export const EndpointPatch = Type.Object(
+  {
+    url: Type.Optional(Url),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    uid: Type.Optional(Nullable(Uid)),
+    disabled: Type.Optional(Type.Boolean()),
+    eventTypes: Type.Optional(Nullable(EventTypeFilter)),
+    filterTypes: Type.Optional(Nullable(EventTypeFilter)),
+    channels: Type.Optional(Nullable(Channels)),
+    throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535 }))),
+    rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535 }))),
+    metadata: Type.Optional(Metadata),
+    secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
+  },
+  { $id: 'EndpointPatch' },
+);
+
+export const EndpointOut = Type.Object(
+  {
+    id: Type.String({ description: "The Endpoint's ID." }),
+    uid: Nullable(Uid),
+    url: Url,
+    description: Type.String(),
+    disabled: Type.Boolean(),
+    eventTypes: Nullable(Type.Array(Type.String())),
+    filterTypes: Nullable(Type.Array(Type.String())),
+    channels: Nullable(Type.Array(Type.String())),
+    throttleRate: Nullable(Type.Integer()),
+    rateLimit: Nullable(Type.Integer()),
+    metadata: Metadata,
+    version: Type.Integer(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    disabledReason: Type.Optional(
+      Nullable(Type.String({ description: 'Herald: why the endpoint was disabled.' })),
+    ),
+  },
+  { $id: 'EndpointOut' },
+);
+
+export const EndpointHeadersIn = Type.Object({ headers: Headers }, { $id: 'EndpointHeadersIn' });
+export const EndpointHeadersPatchIn = Type.Object(
+  {
+    headers: Type.Record(Type.String(), Nullable(Type.String())),
+    deleteHeaders: Type.Optional(Type.Array(Type.String(), { default: [] })),
+  },
+  { $id: 'EndpointHeadersPatchIn' },
+);
+export const EndpointHeadersOut = Type.Object(
+  { headers: Headers, sensitive: Type.Array(Type.String(), { uniqueItems: true }) },
+  { $id: 'EndpointHeadersOut' },
+);
+export const EndpointSecretOut = Type.Object({ key: Type.String() }, { $id: 'EndpointSecretOut' });
+export const EndpointSecretRotateIn = Type.Object(
+  {
+    key: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
+    gracePeriodSeconds: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 604800 }))),
+  },
+  { $id: 'EndpointSecretRotateIn' },
+);
+
+export const ListResponseEndpointOut = ListResponse(Type.Ref('EndpointOut'), 'ListResponse_EndpointOut_');
+
+export const ENDPOINT_SCHEMAS = [
+  EndpointIn,
+  EndpointUpdate,
+  EndpointPatch,
+  EndpointOut,
+  EndpointHeadersIn,
+  EndpointHeadersPatchIn,
+  EndpointHeadersOut,
+  EndpointSecretOut,
+  EndpointSecretRotateIn,
+  ListResponseEndpointOut,
+];

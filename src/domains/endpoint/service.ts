@@ -1,0 +1,188 @@
+import type { HeraldContext } from '../../context.js';
+import { newId } from '../../core/ids.js';
+import { checkEndpointUrl } from '../../delivery/endpoint-url.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../../delivery/network-policy.js';
+import { conflict, invalidField, ValidationError, type ValidationIssue } from '../../errors.js';
+import { storeSecrets } from '../../signing/endpoint-secrets.js';
+import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
+import { isUniqueViolation } from '../common/sql-errors.js';
+import { isValidEventTypeFilter } from '../event-type/schema-validation.js';
+import { disableEndpoint, enableEndpoint } from './disable.js';
+import type { EndpointRow } from './repo.js';
+
+/** An endpoint's settable fields, with either SDK major's spelling already folded into one. */
+export interface EndpointFields {
+  url?: string;
+  description?: string;
+  uid?: string | null;
+  disabled?: boolean;
+  eventTypes?: string[] | null;
+  filterTypes?: string[] | null;
+  channels?: string[] | null;
+  throttleRate?: number | null;
+  rateLimit?: number | null;
+  metadata?: Record<string, string>;
+  secret?: string | null;
+  headers?: Record<string, string> | null;
+}
+
+const policies = new WeakMap<object, NetworkPolicy>();
+
+/** The policy for the early URL check; built once per configuration. */
+function policyFor(ctx: HeraldContext): NetworkPolicy {
+  let policy = policies.get(ctx.config);
+  if (!policy) {
+    policy = createNetworkPolicy(ctx.config.allowedNetworks);
+    policies.set(ctx.config, policy);
+  }
+  return policy;
+}
+
+/** Every problem with an endpoint's fields, as 422 issues (empty when it is fine). */
+async function check(ctx: HeraldContext, fields: EndpointFields): Promise<ValidationIssue[]> {
+  const issues: ValidationIssue[] = [];
+  if (fields.url !== undefined) {
+    const problem = checkEndpointUrl(fields.url, { httpsOnly: ctx.config.httpsOnly, policy: policyFor(ctx) });
+    if (problem) issues.push({ loc: ['body', 'url'], msg: `url: ${problem}`, type: 'value_error.url' });
+  }
+  const filter = fields.eventTypes ?? fields.filterTypes;
+  if (filter) {
+    const exact = filter.filter((f) => !f.endsWith('*'));
+    for (const entry of filter.filter((f) => f.endsWith('*'))) {
+      if (!isValidEventTypeFilter(entry)) {
+        issues.push({
+          loc: ['body', 'filterTypes'],
+          msg: `filterTypes: "${entry}" is not a valid wildcard (use "noun.*")`,
+          type: 'value_error',
+        });
+      }
+    }
+    if (exact.length > 0) {
+      const known = new Set(
+        (await ctx.store.db.selectFrom('event_type').select('name').where('name', 'in', exact).execute()).map(
+          (r) => r.name,
+        ),
+      );
+      for (const name of exact) {
+        if (!known.has(name)) {
+          issues.push({
+            loc: ['body', 'filterTypes'],
+            msg: `filterTypes: event type "${name}" does not exist`,
+            type: 'value_error',
+          });
+        }
+      }
+    }
+  }
+  if (fields.secret) {
+    const parsed = parseEndpointSecret(fields.secret);
+    if (!parsed.ok)
+      issues.push({ loc: ['body', 'secret'], msg: `secret: ${parsed.reason}`, type: 'value_error' });
+  }
+  return issues;
+}
+
+/** The canonical form of a secret that `check` has already accepted. */
+export function normalizedSecret(secret: string): string {
+  const parsed = parseEndpointSecret(secret);
+  if (!parsed.ok) throw invalidField(['body', 'secret'], `secret: ${parsed.reason}`);
+  return parsed.secret.normalized;
+}
+
+function jsonOrNull(list: string[] | null | undefined): string | null {
+  return list ? JSON.stringify(list) : null;
+}
+
+function uidConflict(err: unknown): never {
+  if (isUniqueViolation(err)) throw conflict('An endpoint with this uid already exists in this application.');
+  throw err;
+}
+
+export async function createEndpoint(
+  ctx: HeraldContext,
+  appId: string,
+  fields: EndpointFields & { url: string },
+): Promise<EndpointRow> {
+  const issues = await check(ctx, fields);
+  if (issues.length > 0) throw new ValidationError(issues);
+  const now = ctx.now();
+  const secret = fields.secret
+    ? normalizedSecret(fields.secret)
+    : generateEndpointSecret(ctx.config.defaultSignatureType);
+  const row: EndpointRow = {
+    id: newId('ep', now),
+    app_id: appId,
+    uid: fields.uid ?? null,
+    url: fields.url,
+    description: fields.description ?? '',
+    event_types: jsonOrNull(fields.eventTypes ?? fields.filterTypes),
+    channels: jsonOrNull(fields.channels),
+    headers: JSON.stringify(fields.headers ?? {}),
+    metadata: JSON.stringify(fields.metadata ?? {}),
+    throttle_rate: fields.throttleRate ?? fields.rateLimit ?? null,
+    disabled: fields.disabled ? 1 : 0,
+    disabled_reason: fields.disabled ? 'Disabled by the API.' : null,
+    disabled_at: fields.disabled ? now : null,
+    secrets: storeSecrets(ctx.keyring, secret),
+    first_failure_at: null,
+    consecutive_failures: 0,
+    last_success_at: null,
+    last_failure_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await ctx.store.db.insertInto('endpoint').values(row).execute().catch(uidConflict);
+  return row;
+}
+
+/**
+ * Applies `fields` to an endpoint. Fields left undefined keep their value (PATCH); PUT
+ * passes every field. Enabling a disabled endpoint releases the deliveries it held.
+ */
+export async function updateEndpoint(
+  ctx: HeraldContext,
+  row: EndpointRow,
+  fields: EndpointFields,
+): Promise<EndpointRow> {
+  const issues = await check(ctx, fields);
+  if (issues.length > 0) throw new ValidationError(issues);
+  const now = ctx.now();
+  const filter = fields.eventTypes !== undefined ? fields.eventTypes : fields.filterTypes;
+  const rate = fields.throttleRate !== undefined ? fields.throttleRate : fields.rateLimit;
+  const next: EndpointRow = {
+    ...row,
+    url: fields.url ?? row.url,
+    description: fields.description ?? row.description,
+    uid: fields.uid === undefined ? row.uid : fields.uid,
+    event_types: filter === undefined ? row.event_types : jsonOrNull(filter),
+    channels: fields.channels === undefined ? row.channels : jsonOrNull(fields.channels),
+    throttle_rate: rate === undefined ? row.throttle_rate : rate || null,
+    metadata: fields.metadata === undefined ? row.metadata : JSON.stringify(fields.metadata),
+    secrets: fields.secret ? storeSecrets(ctx.keyring, normalizedSecret(fields.secret)) : row.secrets,
+    updated_at: now,
+  };
+  const { disabled: _d, disabled_reason: _r, disabled_at: _a, ...changes } = next;
+  await ctx.store.db
+    .updateTable('endpoint')
+    .set(changes)
+    .where('id', '=', row.id)
+    .execute()
+    .catch(uidConflict);
+  if (fields.disabled === true && row.disabled === 0) {
+    await disableEndpoint(ctx.store.db, row.id, 'Disabled by the API.', now);
+    return { ...next, disabled: 1, disabled_reason: 'Disabled by the API.', disabled_at: now };
+  }
+  if (fields.disabled === false && row.disabled === 1) {
+    const released = await enableEndpoint(ctx.store.db, row.id, now);
+    if (released > 0) ctx.store.notifyDue();
+    return {
+      ...next,
+      disabled: 0,
+      disabled_reason: null,
+      disabled_at: null,
+      first_failure_at: null,
+      consecutive_failures: 0,
+    };
+  }
+  return next;
+}

@@ -1,0 +1,105 @@
+import type { FastifyError } from 'fastify';
+import { HttpError, ValidationError, type ValidationIssue } from '../errors.js';
+import type { HeraldApp } from './types.js';
+
+const LOCATION: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+};
+
+/** Maps ajv's keyword to the error `type` strings Svix (pydantic-style) answers with. */
+function issueType(keyword: string): string {
+  switch (keyword) {
+    case 'required':
+      return 'value_error.missing';
+    case 'type':
+      return 'type_error';
+    case 'pattern':
+      return 'value_error.str.regex';
+    case 'format':
+      return 'value_error.format';
+    case 'enum':
+    case 'const':
+      return 'type_error.enum';
+    case 'additionalProperties':
+      return 'value_error.extra';
+    default:
+      return `value_error.${keyword}`;
+  }
+}
+
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+export function validationIssues(context: string | undefined, errors: AjvError[]): ValidationIssue[] {
+  const root = LOCATION[context ?? 'body'] ?? 'body';
+  return errors.map((e) => {
+    const path = e.instancePath
+      .split('/')
+      .filter((p) => p !== '')
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (e.keyword === 'required' && typeof e.params.missingProperty === 'string')
+      path.push(e.params.missingProperty);
+    const field = path.length > 0 ? path[path.length - 1] : context;
+    return {
+      loc: [root, ...path],
+      msg: `${field}: ${e.message ?? 'is invalid'}`,
+      type: issueType(e.keyword),
+    };
+  });
+}
+
+/**
+ * One place turns every failure into Svix's error bodies. Anything unexpected becomes a
+ * generic 500 whose details stay in the log, tagged with the request id.
+ */
+export function installErrorHandler(app: HeraldApp): void {
+  app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.status).headers(error.headers).send(error.body());
+    }
+    if (error instanceof ValidationError) {
+      return reply.code(422).send(error.body());
+    }
+    if (error.validation) {
+      return reply
+        .code(422)
+        .send({ detail: validationIssues(error.validationContext, error.validation as AjvError[]) });
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return reply.code(413).send(new HttpError('payload_too_large').body());
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return reply.code(415).send(new HttpError('unsupported_media_type').body());
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return reply
+          .code(400)
+          .send(
+            new HttpError('bad_request', 'The request body is empty but its content-type is JSON.').body(),
+          );
+    }
+    if (
+      error.statusCode === 400 &&
+      (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+    ) {
+      return reply.code(400).send(new HttpError('bad_request', 'The request body is not valid JSON.').body());
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ code: 'bad_request', detail: error.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(new HttpError('internal_error').body());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send(new HttpError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`).body());
+  });
+}
