@@ -1,0 +1,57 @@
+import type { Config } from '../config/index.js';
+import type { HeraldContext } from '../context.js';
+import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
+import { createNetworkPolicy } from '../delivery/network-policy.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { openStore } from '../store/open.js';
+import { USER_AGENT } from '../version.js';
+import { ensureAdminToken, loadKeyring } from './bootstrap.js';
+
+export interface Runtime {
+  ctx: HeraldContext;
+  /** Shown once on first start; null otherwise. */
+  createdAdminToken: { token: string; file: string } | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the shared context from a loaded config: opens (and by default migrates) the
+ * store, loads the main key, and makes the first admin token when there is none.
+ */
+export async function createRuntime(
+  config: Readonly<Config>,
+  options: { migrate?: boolean; logger?: Logger; processMetrics?: boolean; now?: () => number } = {},
+): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const keyring = loadKeyring(config);
+  const store = await openStore(config);
+  try {
+    if (options.migrate ?? true) await store.migrate();
+    const now = options.now ?? Date.now;
+    const ctx: HeraldContext = {
+      config,
+      store,
+      keyring,
+      logger,
+      metrics: createMetrics({ processMetrics: options.processMetrics }),
+      now,
+    };
+    const createdAdminToken = await ensureAdminToken(store, config, now());
+    return { ctx, createdAdminToken, close: () => store.close() };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The outbound HTTP client every delivery goes through (SSRF guard included). */
+export function createClient(config: Readonly<Config>): DeliveryClient {
+  return createDeliveryClient({
+    policy: createNetworkPolicy(config.allowedNetworks),
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    storedResponseBytes: config.storedResponseBytes,
+    userAgent: USER_AGENT,
+  });
+}

@@ -1,0 +1,73 @@
+import { buildApp } from '../app.js';
+import type { Config } from '../config/index.js';
+import { Dispatcher } from '../delivery/dispatcher.js';
+import { USER_AGENT } from '../version.js';
+import { createClient, createRuntime } from './runtime.js';
+
+export type Role = 'serve' | 'api' | 'worker';
+
+/** A running Herald process: what `herald serve|api|worker` starts and SIGTERM stops. */
+export interface RunningHerald {
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the processes' parts for `role`: the HTTP API, the delivery worker, or both.
+ * Stopping closes the listener first (no new work), lets deliveries in flight finish up to
+ * the shutdown deadline, gives back what did not finish, then closes the database.
+ */
+export async function startHerald(
+  role: Role,
+  config: Readonly<Config>,
+  print: (line: string) => void,
+): Promise<RunningHerald> {
+  const runtime = await createRuntime(config, { migrate: role !== 'worker' });
+  const { ctx } = runtime;
+  if (runtime.createdAdminToken) {
+    print(
+      `\nHerald created an admin API token. It is shown once; a copy is in ${runtime.createdAdminToken.file} (readable only by you):\n\n` +
+        `    ${runtime.createdAdminToken.token}\n\n`,
+    );
+  }
+  let dispatcher: Dispatcher | null = null;
+  const client = role === 'api' ? null : createClient(config);
+  if (client) {
+    dispatcher = new Dispatcher(ctx, { client, userAgent: USER_AGENT });
+    dispatcher.start();
+  }
+  let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  let url: string | null = null;
+  try {
+    if (role !== 'worker') {
+      app = await buildApp(ctx);
+      url = await app.listen({ host: config.host, port: config.port });
+      ctx.logger.info({ url, role, database: ctx.store.dialect }, 'Herald is listening');
+    } else {
+      ctx.logger.info(
+        { role, database: ctx.store.dialect, owner: dispatcher?.owner },
+        'Herald worker started',
+      );
+    }
+  } catch (err) {
+    await dispatcher?.stop(0);
+    await client?.close();
+    await runtime.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    stop() {
+      stopping ??= (async () => {
+        ctx.logger.info('shutting down');
+        await app?.close();
+        await dispatcher?.stop();
+        await client?.close();
+        await runtime.close();
+      })();
+      return stopping;
+    },
+  };
+}

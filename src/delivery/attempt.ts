@@ -1,0 +1,169 @@
+import type { Config } from '../config/index.js';
+import { newId } from '../core/ids.js';
+import { signingSecrets } from '../signing/endpoint-secrets.js';
+import type { MainKeyring } from '../signing/main-key.js';
+import type { ParsedSecret } from '../signing/secrets.js';
+import { parseSigningSecrets, signatureHeader, webhookHeaders } from '../signing/sign.js';
+import type { ClaimedDelivery, DeliveryOutcome } from '../store/queue.js';
+import { STATUS } from '../store/schema.js';
+import type { DeliveryRequest, DeliveryResult } from './http-client.js';
+import { nextAttemptDelay } from './retry.js';
+
+/** Headers an endpoint's custom headers may not set: the signature and transport headers are Herald's. */
+const RESERVED_HEADERS = new Set([
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'svix-id',
+  'svix-timestamp',
+  'svix-signature',
+  'content-type',
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+  'user-agent',
+  'traceparent',
+]);
+
+/**
+ * Builds signed requests. Decrypting and parsing an endpoint's secrets costs far more than
+ * signing, so parsed secrets are cached per endpoint version (its `updated_at`).
+ */
+export class RequestBuilder {
+  readonly #cache = new Map<
+    string,
+    { version: number; validUntil: number; secrets: ParsedSecret[]; headers: Record<string, string> }
+  >();
+
+  constructor(
+    private readonly keyring: MainKeyring,
+    private readonly config: Pick<Config, 'svixHeaders'>,
+    private readonly userAgent: string,
+  ) {}
+
+  build(delivery: ClaimedDelivery, now: number): DeliveryRequest {
+    const endpoint = this.#endpoint(delivery, now);
+    const body = delivery.payload ?? '{}';
+    const timestamp = Math.floor(now / 1000);
+    const signature = signatureHeader(delivery.msgId, timestamp, body, endpoint.secrets);
+    const headers: Record<string, string> = {
+      ...endpoint.headers,
+      'content-type': 'application/json',
+      'user-agent': this.userAgent,
+      ...webhookHeaders(delivery.msgId, timestamp, signature, { svixCompat: this.config.svixHeaders }),
+    };
+    if (delivery.traceParent) headers.traceparent = delivery.traceParent;
+    return { url: delivery.url, headers, body };
+  }
+
+  #endpoint(delivery: ClaimedDelivery, now: number) {
+    const cached = this.#cache.get(delivery.endpointId);
+    if (cached && cached.version === delivery.endpointUpdatedAt && cached.validUntil > now) return cached;
+    const stored = JSON.parse(delivery.endpointSecrets) as { expiresAt: number | null }[];
+    // The cache entry lapses when the next rotated-out secret expires.
+    const validUntil = Math.min(
+      ...stored.map((s) =>
+        s.expiresAt !== null && s.expiresAt > now ? s.expiresAt : Number.POSITIVE_INFINITY,
+      ),
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(
+      JSON.parse(delivery.endpointHeaders) as Record<string, string>,
+    )) {
+      if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
+    }
+    const entry = {
+      version: delivery.endpointUpdatedAt,
+      validUntil,
+      secrets: parseSigningSecrets(signingSecrets(this.keyring, delivery.endpointSecrets, now)),
+      headers,
+    };
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(delivery.endpointId, entry);
+    return entry;
+  }
+}
+
+/** What one try means for the delivery and its endpoint. */
+export interface Judgement {
+  outcome: DeliveryOutcome;
+  success: boolean;
+  exhausted: boolean;
+  /** 410 Gone: the receiver asked to be removed. */
+  gone: boolean;
+}
+
+/**
+ * Turns one HTTP result into the delivery's next state and the attempt record. Only the
+ * response side is recorded: the request headers kept exclude the signatures.
+ */
+export function judge(
+  delivery: ClaimedDelivery,
+  owner: string,
+  request: DeliveryRequest,
+  result: DeliveryResult,
+  schedule: readonly number[],
+  now: number,
+): Judgement {
+  const attemptCount = delivery.attemptCount + 1;
+  const success = result.errorClass === null;
+  const gone = result.statusCode === 410;
+  const delay = success || gone ? null : nextAttemptDelay(schedule, attemptCount, result.retryAfterMs);
+  const exhausted = !success && delay === null;
+  const dueAt = delay === null ? null : now + delay;
+  return {
+    success,
+    exhausted,
+    gone,
+    outcome: {
+      deliveryId: delivery.id,
+      owner,
+      status: success ? STATUS.success : exhausted ? STATUS.fail : STATUS.pending,
+      attemptCount,
+      dueAt,
+      nextAttemptAt: dueAt,
+      attempt: {
+        id: newId('atmpt', now),
+        msg_id: delivery.msgId,
+        endpoint_id: delivery.endpointId,
+        app_id: delivery.appId,
+        url: delivery.url,
+        status: success ? STATUS.success : STATUS.fail,
+        response_status_code: result.statusCode,
+        response: result.responseBody,
+        response_headers: JSON.stringify(result.responseHeaders),
+        request_headers: JSON.stringify(recordedHeaders(request.headers)),
+        duration_ms: Math.round(result.durationMs),
+        error_class: result.errorClass,
+        error_message: result.errorMessage,
+        trigger_type: delivery.triggerType,
+        created_at: now - Math.round(result.durationMs),
+      },
+    },
+  };
+}
+
+/** Header names whose values are credentials: signatures, and custom headers that carry auth. */
+const SENSITIVE_HEADER = /signature|auth|token|secret|key|cookie|password|session/i;
+
+/** The request headers worth showing in the attempt log, with every credential redacted. */
+function recordedHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    out[name] = SENSITIVE_HEADER.test(name) ? '[redacted]' : value;
+  return out;
+}
+
+/** Gives a claimed delivery back without trying it (shutdown, a held endpoint, a full window). */
+export function release(delivery: ClaimedDelivery, owner: string, dueAt: number | null): DeliveryOutcome {
+  return {
+    deliveryId: delivery.id,
+    owner,
+    status: STATUS.pending,
+    attemptCount: delivery.attemptCount,
+    dueAt,
+    nextAttemptAt: dueAt,
+    attempt: null,
+  };
+}

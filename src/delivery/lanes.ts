@@ -1,0 +1,62 @@
+import type { ClaimedDelivery } from '../store/queue.js';
+
+/**
+ * One endpoint's share of a worker: its queue of claimed deliveries, how many are in
+ * flight, a token bucket for its `throttleRate`, and what it has been answering lately.
+ * Lanes keep one slow or hanging endpoint from taking the whole worker.
+ */
+export class Lane {
+  readonly queue: ClaimedDelivery[] = [];
+  inFlight = 0;
+  /** Average seconds per request lately (EWMA); unknown until the first answer. */
+  avgSeconds: number | null = null;
+  /** The last try timed out or could not connect: run at a trickle until it answers again. */
+  sick = false;
+  #tokens = 0;
+  #refilledAt = 0;
+
+  constructor(readonly endpointId: string) {}
+
+  /** How many may be in flight at once now. */
+  limit(endpointConcurrency: number): number {
+    return this.sick ? Math.min(2, endpointConcurrency) : endpointConcurrency;
+  }
+
+  /**
+   * Takes a token from the bucket of `ratePerSecond` (null is unlimited). Returns 0 when
+   * the request may go now, else the milliseconds until a token is available.
+   */
+  takeToken(ratePerSecond: number | null, now: number): number {
+    if (!ratePerSecond) return 0;
+    if (this.#refilledAt === 0) {
+      this.#tokens = 1;
+      this.#refilledAt = now;
+    }
+    // A burst of at most one second's worth.
+    this.#tokens = Math.min(ratePerSecond, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
+    this.#refilledAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
+  }
+
+  recordAnswer(seconds: number, unreachable: boolean): void {
+    this.avgSeconds = this.avgSeconds === null ? seconds : this.avgSeconds * 0.8 + seconds * 0.2;
+    this.sick = unreachable;
+  }
+
+  /**
+   * How many queued deliveries this lane can start before `horizonMs` passes: the rest
+   * are better given back to the queue than held while their lease runs out.
+   */
+  capacityWithin(horizonMs: number, endpointConcurrency: number, ratePerSecond: number | null): number {
+    const perRequest = this.avgSeconds ?? 1;
+    let capacity = Math.floor(
+      (horizonMs / 1000 / Math.max(perRequest, 0.001)) * this.limit(endpointConcurrency),
+    );
+    if (ratePerSecond) capacity = Math.min(capacity, Math.floor((horizonMs / 1000) * ratePerSecond));
+    return Math.max(capacity, 1);
+  }
+}

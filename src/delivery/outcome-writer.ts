@@ -1,0 +1,214 @@
+import type { HeraldContext } from '../context.js';
+import { disableEndpoint } from '../domains/endpoint/disable.js';
+import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
+import type { Judgement } from './attempt.js';
+import type { DeliveryResult } from './http-client.js';
+
+/** Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. */
+const FLUSH_SIZE = 512;
+const FLUSH_DELAY_MS = 5;
+/** Svix sends `message.attempt.failing` once a message has failed this many times. */
+const FAILING_AFTER_ATTEMPTS = 4;
+
+/** Receives Herald's operational events (endpoint.disabled, message.attempt.exhausted, …). */
+export interface OperationalSink {
+  emit(type: string, data: Record<string, unknown>): void;
+}
+
+interface Effects {
+  exhausted: ClaimedDelivery[];
+  failing: ClaimedDelivery[];
+  recovered: ClaimedDelivery[];
+  gone: ClaimedDelivery[];
+  lastAttempt: Map<string, { id: string; timestamp: string; responseStatusCode: number }>;
+}
+
+/**
+ * Writes delivery outcomes in batches: one transaction records the attempts, reschedules
+ * the deliveries and updates endpoint health for hundreds of deliveries at once. Effects
+ * that follow (disabling endpoints, operational events) run after the batch commits.
+ */
+export class OutcomeWriter {
+  #outcomes: DeliveryOutcome[] = [];
+  #health = new Map<string, EndpointHealth>();
+  #effects: Effects = newEffects();
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(
+    private readonly ctx: HeraldContext,
+    private readonly operational?: OperationalSink,
+    /** Told the earliest due time a batch wrote, so the worker wakes for retries it scheduled. */
+    private readonly onScheduled: (dueAt: number) => void = () => {},
+  ) {}
+
+  /** Queues an outcome that involved no request (a release or a held delivery). */
+  add(outcome: DeliveryOutcome): void {
+    if (this.#closed) return;
+    this.#outcomes.push(outcome);
+    this.#schedule();
+  }
+
+  /** Queues the outcome of a request, with its effects on the endpoint. */
+  addJudgement(delivery: ClaimedDelivery, judgement: Judgement, result: DeliveryResult): void {
+    if (this.#closed) return;
+    const { outcome } = judgement;
+    this.#outcomes.push(outcome);
+    const at = outcome.attempt?.created_at ?? this.ctx.now();
+    const health = this.#health.get(delivery.endpointId) ?? {
+      endpointId: delivery.endpointId,
+      lastSuccessAt: null,
+      lastFailureAt: null,
+      trailingFailures: 0,
+      firstTrailingFailureAt: null,
+    };
+    if (judgement.success) {
+      health.lastSuccessAt = at;
+      health.trailingFailures = 0;
+      health.firstTrailingFailureAt = null;
+    } else {
+      health.lastFailureAt = at;
+      health.trailingFailures++;
+      health.firstTrailingFailureAt ??= at;
+    }
+    this.#health.set(delivery.endpointId, health);
+
+    const m = this.ctx.metrics;
+    m.attempts.inc({
+      outcome: judgement.success ? 'success' : 'failure',
+      error_class: result.errorClass ?? 'none',
+    });
+    m.attemptDuration.observe(result.durationMs / 1000);
+    if (judgement.success) m.deliveries.inc({ status: 'success' });
+    if (judgement.exhausted) m.deliveries.inc({ status: 'exhausted' });
+
+    if (this.operational && outcome.attempt) {
+      this.#effects.lastAttempt.set(delivery.id, {
+        id: outcome.attempt.id,
+        timestamp: new Date(outcome.attempt.created_at).toISOString(),
+        responseStatusCode: outcome.attempt.response_status_code,
+      });
+      if (judgement.exhausted) this.#effects.exhausted.push(delivery);
+      else if (!judgement.success && outcome.attemptCount === FAILING_AFTER_ATTEMPTS)
+        this.#effects.failing.push(delivery);
+      else if (judgement.success && outcome.attemptCount > FAILING_AFTER_ATTEMPTS)
+        this.#effects.recovered.push(delivery);
+    }
+    if (judgement.gone) this.#effects.gone.push(delivery);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#outcomes.length >= FLUSH_SIZE) {
+      void this.flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Writes everything queued so far; concurrent calls share one write at a time. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#outcomes.length === 0) return;
+    const outcomes = this.#outcomes;
+    const health = [...this.#health.values()];
+    const effects = this.#effects;
+    this.#outcomes = [];
+    this.#health = new Map();
+    this.#effects = newEffects();
+    this.#flushing = this.#write(outcomes, health, effects).finally(() => {
+      this.#flushing = null;
+    });
+    await this.#flushing;
+  }
+
+  async #write(outcomes: DeliveryOutcome[], health: EndpointHealth[], effects: Effects): Promise<void> {
+    const { store, logger, config } = this.ctx;
+    let after: Awaited<ReturnType<typeof store.queue.complete>>;
+    try {
+      after = await store.queue.complete(outcomes, health);
+    } catch (err) {
+      // Leases are still held: the deliveries become due again when they expire. Nothing is lost.
+      logger.error({ err, count: outcomes.length }, 'recording delivery outcomes failed');
+      return;
+    }
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const o of outcomes) if (o.dueAt !== null && o.dueAt < earliest) earliest = o.dueAt;
+    if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
+    const now = this.ctx.now();
+    for (const delivery of effects.gone) {
+      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone', delivery);
+    }
+    if (config.endpointFailureDisableAfterMs > 0) {
+      for (const h of after) {
+        if (h.firstFailureAt !== null && now - h.firstFailureAt >= config.endpointFailureDisableAfterMs) {
+          const since = new Date(h.firstFailureAt).toISOString();
+          await this.#disable(
+            h.endpointId,
+            `Every attempt has failed since ${since}.`,
+            'failing',
+            undefined,
+            h.firstFailureAt,
+          );
+        }
+      }
+    }
+    for (const [type, list] of [
+      ['message.attempt.exhausted', effects.exhausted],
+      ['message.attempt.failing', effects.failing],
+      ['message.attempt.recovered', effects.recovered],
+    ] as const) {
+      for (const d of list) {
+        this.operational?.emit(type, {
+          appId: d.appId,
+          appUid: d.appUid,
+          msgId: d.msgId,
+          msgEventId: d.eventId,
+          endpointId: d.endpointId,
+          lastAttempt: effects.lastAttempt.get(d.id),
+        });
+      }
+    }
+  }
+
+  async #disable(
+    endpointId: string,
+    reason: string,
+    label: string,
+    delivery?: ClaimedDelivery,
+    failSince?: number,
+  ): Promise<void> {
+    try {
+      const changed = await disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
+      if (!changed) return;
+      this.ctx.metrics.endpointsDisabled.inc({ reason: label });
+      this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
+      this.operational?.emit('endpoint.disabled', {
+        appId: delivery?.appId,
+        appUid: delivery?.appUid,
+        endpointId,
+        endpointUid: delivery?.endpointUid,
+        failSince: new Date(failSince ?? this.ctx.now()).toISOString(),
+        trigger: 'automatic',
+      });
+    } catch (err) {
+      this.ctx.logger.error({ err, endpointId }, 'disabling endpoint failed');
+    }
+  }
+
+  /** Flushes what is queued and refuses anything later. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+  }
+}
+
+function newEffects(): Effects {
+  return { exhausted: [], failing: [], recovered: [], gone: [], lastAttempt: new Map() };
+}
