@@ -1,0 +1,151 @@
+import { Writable } from 'node:stream';
+import { buildApp } from '../../src/app.js';
+import { createRuntime } from '../../src/cli/runtime.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
+import type { HeraldContext } from '../../src/context.js';
+import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { createDeliveryClient } from '../../src/delivery/http-client.js';
+import { createNetworkPolicy } from '../../src/delivery/network-policy.js';
+import type { HeraldApp } from '../../src/http/types.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
+
+export const TEST_ADMIN_TOKEN = 'sk_test_admin_token_0123456789abcdef';
+export const TEST_MAIN_SECRET = Buffer.alloc(32, 7).toString('base64');
+
+export interface TestHerald {
+  /** Base URL of the API on a real socket, e.g. http://127.0.0.1:PORT */
+  url: string;
+  ctx: HeraldContext;
+  app: HeraldApp;
+  dispatcher: Dispatcher | null;
+  db: TestDatabase;
+  /** Log lines written during the run (JSON), for tests that look for leaks. */
+  logs: string[];
+  /** Calls the API with the admin token. */
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export interface TestHeraldOptions {
+  config?: Partial<Record<string, string>>;
+  worker?: boolean;
+  now?: () => number;
+}
+
+/**
+ * Starts a real Herald (API on a real socket, plus a worker unless `worker: false`) on a
+ * fresh database of `backend`. Loopback is allowed through the SSRF guard so it can reach
+ * the test receiver; security tests build their own client without that allowance.
+ */
+export async function startTestHerald(
+  backend: Backend,
+  options: TestHeraldOptions = {},
+): Promise<TestHerald> {
+  const db = await createTestDatabase(backend);
+  const config: Readonly<Config> = loadConfig({
+    env: {
+      HERALD_DATABASE_URL: db.url,
+      HERALD_DATA_DIR: db.dataDir,
+      HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      HERALD_MAIN_SECRET: TEST_MAIN_SECRET,
+      HERALD_PORT: '0',
+      HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
+      HERALD_RETRY_SCHEDULE: '0.05,0.05,0.05',
+      HERALD_REQUEST_TIMEOUT_MS: '2000',
+      HERALD_LEASE_MS: '10000',
+      HERALD_LOG_LEVEL: 'info',
+      ...options.config,
+    },
+  });
+  const logs: string[] = [];
+  const logger = createLogger(
+    config.logLevel,
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  );
+  const runtime = await createRuntime(config, { logger, processMetrics: false, now: options.now });
+  const app = await buildApp(runtime.ctx);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  const client = createDeliveryClient({
+    policy: createNetworkPolicy(config.allowedNetworks),
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    storedResponseBytes: config.storedResponseBytes,
+    userAgent: 'Herald/test',
+  });
+  let dispatcher: Dispatcher | null = null;
+  if (options.worker ?? true) {
+    dispatcher = new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test' });
+    dispatcher.start();
+  }
+  return {
+    url,
+    ctx: runtime.ctx,
+    app,
+    dispatcher,
+    db,
+    logs,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      await app.close();
+      await dispatcher?.stop(2_000);
+      await client.close();
+      await runtime.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
