@@ -11,16 +11,22 @@ import {
   ApplicationPatch,
   ListResponseApplicationOut,
 } from './domains/application/schemas.js';
+import { attemptRoutes } from './domains/attempt/routes.js';
 import { authenticate } from './domains/auth/authenticate.js';
 import { authRoutes } from './domains/auth/routes.js';
+import { backgroundTaskRoutes } from './domains/background-task/routes.js';
 import { HTTPValidationError, HttpErrorOut } from './domains/common/schemas.js';
 import { endpointRoutes } from './domains/endpoint/routes.js';
 import { ENDPOINT_SCHEMAS } from './domains/endpoint/schemas.js';
+import { eventTypeRoutes } from './domains/event-type/routes.js';
 import { healthRoutes } from './domains/health/routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { installIdempotency } from './http/idempotency.js';
 import type { HeraldApp } from './http/types.js';
+import { uiRoutes } from './http/ui.js';
+import { observabilityRoutes } from './observability/routes.js';
 import { VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -109,6 +115,8 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     request.auth = await authenticate(ctx, request);
   });
 
+  installIdempotency(app, ctx);
+
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
@@ -118,5 +126,10 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   await applicationRoutes(app, ctx);
   await endpointRoutes(app, ctx);
   await messageRoutes(app, ctx);
+  await attemptRoutes(app, ctx);
+  await eventTypeRoutes(app, ctx);
+  await backgroundTaskRoutes(app, ctx);
+  await observabilityRoutes(app, ctx);
+  await uiRoutes(app, ctx);
   return app;
 }

@@ -37,9 +37,20 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
+/**
+ * A nullable field is a union (`T | null`), so one bad value yields three ajv errors: the
+ * real one, "must be null" and "must match a schema in anyOf". Only the first says anything.
+ */
+function dropUnionNoise(errors: AjvError[]): AjvError[] {
+  const meaningful = errors.filter(
+    (e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.params.type === 'null'),
+  );
+  return meaningful.length > 0 ? meaningful : errors;
+}
+
 export function validationIssues(context: string | undefined, errors: AjvError[]): ValidationIssue[] {
   const root = LOCATION[context ?? 'body'] ?? 'body';
-  return errors.map((e) => {
+  return dropUnionNoise(errors).map((e) => {
     const path = e.instancePath
       .split('/')
       .filter((p) => p !== '')
