@@ -1,4 +1,5 @@
 import type { Config } from './config/index.js';
+import type { OperationalSink } from './delivery/operational-sender.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { MainKeyring } from './signing/main-key.js';
@@ -14,6 +15,8 @@ export interface HeraldContext {
   readonly keyring: MainKeyring;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Herald's operational webhooks to the operator (a no-op sink when none is configured). */
+  readonly events: OperationalSink;
   /** Epoch milliseconds; tests move it. */
   now(): number;
 }

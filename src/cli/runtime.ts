@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
 import { createNetworkPolicy } from '../delivery/network-policy.js';
+import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openStore } from '../store/open.js';
@@ -10,6 +11,8 @@ import { ensureAdminToken, loadKeyring } from './bootstrap.js';
 
 export interface Runtime {
   ctx: HeraldContext;
+  /** The outbound HTTP client (SSRF guard included) for deliveries and operational webhooks. */
+  client: DeliveryClient;
   /** Shown once on first start; null otherwise. */
   createdAdminToken: { token: string; file: string } | null;
   close(): Promise<void>;
@@ -26,6 +29,21 @@ export async function createRuntime(
   const logger = options.logger ?? createLogger(config.logLevel);
   const keyring = loadKeyring(config);
   const store = await openStore(config);
+  const client = createClient(config);
+  const events = config.operationalWebhookUrl
+    ? new OperationalWebhookSender(
+        client,
+        config.operationalWebhookUrl,
+        config.operationalWebhookSecret ?? '',
+        logger,
+        config.svixHeaders,
+      )
+    : NO_OPERATIONAL_EVENTS;
+  const close = async () => {
+    await events.close();
+    await client.close();
+    await store.close();
+  };
   try {
     if (options.migrate ?? true) await store.migrate();
     const now = options.now ?? Date.now;
@@ -35,12 +53,13 @@ export async function createRuntime(
       keyring,
       logger,
       metrics: createMetrics({ processMetrics: options.processMetrics }),
+      events,
       now,
     };
     const createdAdminToken = await ensureAdminToken(store, config, now());
-    return { ctx, createdAdminToken, close: () => store.close() };
+    return { ctx, client, createdAdminToken, close };
   } catch (err) {
-    await store.close().catch(() => {});
+    await close().catch(() => {});
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { USER_AGENT } from '../version.js';
-import { createClient, createRuntime } from './runtime.js';
+import { createRuntime } from './runtime.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -31,9 +31,8 @@ export async function startHerald(
     );
   }
   let dispatcher: Dispatcher | null = null;
-  const client = role === 'api' ? null : createClient(config);
-  if (client) {
-    dispatcher = new Dispatcher(ctx, { client, userAgent: USER_AGENT });
+  if (role !== 'api') {
+    dispatcher = new Dispatcher(ctx, { client: runtime.client, userAgent: USER_AGENT });
     dispatcher.start();
   }
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
@@ -51,7 +50,6 @@ export async function startHerald(
     }
   } catch (err) {
     await dispatcher?.stop(0);
-    await client?.close();
     await runtime.close();
     throw err;
   }
@@ -64,7 +62,6 @@ export async function startHerald(
         ctx.logger.info('shutting down');
         await app?.close();
         await dispatcher?.stop();
-        await client?.close();
         await runtime.close();
       })();
       return stopping;

@@ -59,6 +59,11 @@ function checkWhole(config: Config): Config {
   if (config.storedResponseBytes > config.maxResponseBytes) {
     throw new ConfigError('HERALD_STORED_RESPONSE_BYTES must not exceed HERALD_MAX_RESPONSE_BYTES');
   }
+  if (config.operationalWebhookUrl && !config.operationalWebhookSecret) {
+    throw new ConfigError(
+      'HERALD_OPERATIONAL_WEBHOOK_SECRET is required with HERALD_OPERATIONAL_WEBHOOK_URL (a whsec_ secret to sign them)',
+    );
+  }
   if (config.databaseUrl.startsWith('postgres') && !config.mainSecret) {
     throw new ConfigError(
       'HERALD_MAIN_SECRET is required with PostgreSQL (every process must share it); generate one with `herald secrets generate-main-key`',

@@ -5,7 +5,7 @@ import type { ClaimedDelivery } from '../store/queue.js';
 import { judge, RequestBuilder, release } from './attempt.js';
 import type { DeliveryClient } from './http-client.js';
 import { Lane } from './lanes.js';
-import { type OperationalSink, OutcomeWriter } from './outcome-writer.js';
+import { OutcomeWriter } from './outcome-writer.js';
 
 /** Longest idle sleep: a safety net for a missed wake-up, not the way work is found. */
 const IDLE_POLL_MS = 5_000;
@@ -13,7 +13,6 @@ const IDLE_POLL_MS = 5_000;
 export interface DispatcherOptions {
   client: DeliveryClient;
   userAgent: string;
-  operational?: OperationalSink;
   /** Lease owner name; unique per process by default. */
   owner?: string;
 }
@@ -47,7 +46,7 @@ export class Dispatcher {
     this.#client = options.client;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.#builder = new RequestBuilder(ctx.keyring, ctx.config, options.userAgent);
-    this.#writer = new OutcomeWriter(ctx, options.operational, (dueAt) => this.#wakeAt(dueAt));
+    this.#writer = new OutcomeWriter(ctx, (dueAt) => this.#wakeAt(dueAt));
     this.#capacity = ctx.config.workerConcurrency * 2;
   }
 

@@ -1,5 +1,6 @@
 import type { HeraldContext } from '../context.js';
 import { disableEndpoint } from '../domains/endpoint/disable.js';
+import { operationalEvent } from '../domains/event-type/operational-events.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
@@ -9,11 +10,6 @@ const FLUSH_SIZE = 512;
 const FLUSH_DELAY_MS = 5;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
 const FAILING_AFTER_ATTEMPTS = 4;
-
-/** Receives Herald's operational events (endpoint.disabled, message.attempt.exhausted, …). */
-export interface OperationalSink {
-  emit(type: string, data: Record<string, unknown>): void;
-}
 
 interface Effects {
   exhausted: ClaimedDelivery[];
@@ -38,7 +34,6 @@ export class OutcomeWriter {
 
   constructor(
     private readonly ctx: HeraldContext,
-    private readonly operational?: OperationalSink,
     /** Told the earliest due time a batch wrote, so the worker wakes for retries it scheduled. */
     private readonly onScheduled: (dueAt: number) => void = () => {},
   ) {}
@@ -83,7 +78,7 @@ export class OutcomeWriter {
     if (judgement.success) m.deliveries.inc({ status: 'success' });
     if (judgement.exhausted) m.deliveries.inc({ status: 'exhausted' });
 
-    if (this.operational && outcome.attempt) {
+    if (outcome.attempt) {
       this.#effects.lastAttempt.set(delivery.id, {
         id: outcome.attempt.id,
         timestamp: new Date(outcome.attempt.created_at).toISOString(),
@@ -143,7 +138,7 @@ export class OutcomeWriter {
     if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     const now = this.ctx.now();
     for (const delivery of effects.gone) {
-      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone', delivery);
+      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone');
     }
     if (config.endpointFailureDisableAfterMs > 0) {
       for (const h of after) {
@@ -159,20 +154,24 @@ export class OutcomeWriter {
         }
       }
     }
-    for (const [type, list] of [
-      ['message.attempt.exhausted', effects.exhausted],
-      ['message.attempt.failing', effects.failing],
-      ['message.attempt.recovered', effects.recovered],
+    for (const [build, list] of [
+      [operationalEvent.messageAttemptExhausted, effects.exhausted],
+      [operationalEvent.messageAttemptFailing, effects.failing],
+      [operationalEvent.messageAttemptRecovered, effects.recovered],
     ] as const) {
       for (const d of list) {
-        this.operational?.emit(type, {
-          appId: d.appId,
-          appUid: d.appUid,
-          msgId: d.msgId,
-          msgEventId: d.eventId,
-          endpointId: d.endpointId,
-          lastAttempt: effects.lastAttempt.get(d.id),
-        });
+        const lastAttempt = effects.lastAttempt.get(d.id);
+        if (!lastAttempt) continue;
+        this.ctx.events.emit(
+          build({
+            appId: d.appId,
+            appUid: d.appUid,
+            msgId: d.msgId,
+            msgEventId: d.eventId,
+            endpointId: d.endpointId,
+            lastAttempt,
+          }),
+        );
       }
     }
   }
@@ -189,14 +188,21 @@ export class OutcomeWriter {
       if (!changed) return;
       this.ctx.metrics.endpointsDisabled.inc({ reason: label });
       this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
-      this.operational?.emit('endpoint.disabled', {
-        appId: delivery?.appId,
-        appUid: delivery?.appUid,
-        endpointId,
-        endpointUid: delivery?.endpointUid,
-        failSince: new Date(failSince ?? this.ctx.now()).toISOString(),
-        trigger: 'automatic',
-      });
+      const endpoint = await this.ctx.store.db
+        .selectFrom('endpoint')
+        .innerJoin('application', 'application.id', 'endpoint.app_id')
+        .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
+        .where('endpoint.id', '=', endpointId)
+        .executeTakeFirst();
+      if (!endpoint) return;
+      this.ctx.events.emit(
+        operationalEvent.endpointDisabled({
+          ...endpoint,
+          endpointId,
+          failSince: new Date(failSince ?? this.ctx.now()),
+          trigger: 'automatic',
+        }),
+      );
     } catch (err) {
       this.ctx.logger.error({ err, endpointId }, 'disabling endpoint failed');
     }

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * The tables, as Kysely sees them. Both backends store the same columns: times are epoch
  * milliseconds (integers), booleans are 0/1, JSON is text. One shape means one query layer.
@@ -61,6 +63,11 @@ export interface MessageTable {
   created_at: number;
   payload_expires_at: number;
   trace_parent: string | null;
+  /**
+   * The publishing API request's id (0004). Written at publish and read only by the
+   * worker's hand-written claim SQL, so it is left out of Kysely's selected rows.
+   */
+  request_id: ColumnType<never, string | null | undefined, never>;
 }
 
 export interface DeliveryTable {
@@ -125,6 +132,11 @@ export interface BackgroundTaskTable {
   data: string;
   created_at: number;
   updated_at: number;
+  /** The runner process holding the task, until `lease_until` (0003). */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** The last message id the task has handled, so a resumed task continues after it (0003). */
+  cursor: string | null;
 }
 
 export interface SettingTable {

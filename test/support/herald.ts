@@ -4,8 +4,6 @@ import { createRuntime } from '../../src/cli/runtime.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import type { HeraldContext } from '../../src/context.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
-import { createDeliveryClient } from '../../src/delivery/http-client.js';
-import { createNetworkPolicy } from '../../src/delivery/network-policy.js';
 import type { HeraldApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
@@ -79,13 +77,7 @@ export async function startTestHerald(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  const client = createDeliveryClient({
-    policy: createNetworkPolicy(config.allowedNetworks),
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxResponseBytes: config.maxResponseBytes,
-    storedResponseBytes: config.storedResponseBytes,
-    userAgent: 'Herald/test',
-  });
+  const client = runtime.client;
   let dispatcher: Dispatcher | null = null;
   if (options.worker ?? true) {
     dispatcher = new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test' });
@@ -120,7 +112,6 @@ export async function startTestHerald(
     async stop() {
       await app.close();
       await dispatcher?.stop(2_000);
-      await client.close();
       await runtime.close();
       await db.drop();
     },

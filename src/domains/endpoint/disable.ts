@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../store/schema.js';
+import { type Kysely, sql } from 'kysely';
+import { type Database, STATUS } from '../../store/schema.js';
+import { dueOffsetSql, replayRate } from '../background-task/pacing.js';
 
 /**
  * Disables an endpoint, recording why. Its owed deliveries are kept: the worker parks them
@@ -22,12 +23,14 @@ export async function disableEndpoint(
 }
 
 /**
- * Enables an endpoint and makes the deliveries held while it was disabled due again,
- * oldest first (their due times keep their original order).
+ * Enables an endpoint and makes the deliveries held while it was disabled due again, oldest
+ * message first and paced at the endpoint's replay rate (its `throttleRate`, or a default
+ * cap), so a backlog of days neither floods the receiver nor queues ahead of its live
+ * traffic. Returns how many deliveries were released.
  */
 export async function enableEndpoint(db: Kysely<Database>, endpointId: string, now: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    await trx
+    const endpoint = await trx
       .updateTable('endpoint')
       .set({
         disabled: 0,
@@ -38,14 +41,17 @@ export async function enableEndpoint(db: Kysely<Database>, endpointId: string, n
         updated_at: now,
       })
       .where('id', '=', endpointId)
-      .execute();
-    const result = await trx
-      .updateTable('delivery')
-      .set({ due_at: now, next_attempt_at: now, updated_at: now })
-      .where('endpoint_id', '=', endpointId)
-      .where('status', '=', 1)
-      .where('due_at', 'is', null)
+      .returning('throttle_rate')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const due = sql<number>`${now} + ${dueOffsetSql(sql<number>`held.rn`, replayRate(endpoint?.throttle_rate ?? null))}`;
+    // One statement for the whole backlog: the rank of each held row sets its due time.
+    const result = await sql`
+      UPDATE delivery SET due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now}
+      FROM (
+        SELECT id, row_number() OVER (ORDER BY msg_id) - 1 AS rn FROM delivery
+        WHERE endpoint_id = ${endpointId} AND status = ${STATUS.pending} AND due_at IS NULL
+      ) held
+      WHERE delivery.id = held.id`.execute(trx);
+    return Number(result.numAffectedRows ?? 0n);
   });
 }

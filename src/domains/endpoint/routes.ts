@@ -4,12 +4,51 @@ import type { HeraldApp } from '../../http/types.js';
 import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, publicSecretForm } from '../../signing/secrets.js';
 import { resolveApplication } from '../application/access.js';
+import type { ApplicationRow } from '../application/repo.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Ordering, PageQuery } from '../common/schemas.js';
-import { endpointOut, findEndpoint, listEndpoints, resolveEndpoint, SENSITIVE_HEADER } from './repo.js';
+import { operationalEvent } from '../event-type/operational-events.js';
+import {
+  type EndpointRow,
+  endpointOut,
+  findEndpoint,
+  listEndpoints,
+  resolveEndpoint,
+  SENSITIVE_HEADER,
+} from './repo.js';
 import { createEndpoint, type EndpointFields, normalizedSecret, updateEndpoint } from './service.js';
 
 const tags = ['Endpoint'];
+
+/** Tells the operator (operational webhooks) what happened to an endpoint. */
+function announce(
+  ctx: HeraldContext,
+  kind: 'endpointCreated' | 'endpointUpdated' | 'endpointDeleted',
+  app: ApplicationRow,
+  endpoint: EndpointRow,
+  before?: EndpointRow,
+) {
+  ctx.events.emit(
+    operationalEvent[kind]({
+      appId: app.id,
+      appUid: app.uid,
+      endpointId: endpoint.id,
+      endpointUid: endpoint.uid,
+    }),
+  );
+  if (before?.disabled === 0 && endpoint.disabled === 1) {
+    ctx.events.emit(
+      operationalEvent.endpointDisabled({
+        appId: app.id,
+        appUid: app.uid,
+        endpointId: endpoint.id,
+        endpointUid: endpoint.uid,
+        failSince: null,
+        trigger: 'manual',
+      }),
+    );
+  }
+}
 const appParams = Type.Object({ app_id: AppIdParam });
 const params = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
 const Out = Type.Ref('EndpointOut');
@@ -56,6 +95,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     async (request, reply) => {
       const application = await resolveApplication(ctx, request, request.params.app_id);
       const row = await createEndpoint(ctx, application.id, request.body as EndpointFields & { url: string });
+      announce(ctx, 'endpointCreated', application, row);
       return reply.code(201).send(endpointOut(row));
     },
   );
@@ -117,7 +157,9 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         fields.eventTypes = body.filterTypes;
       if (body.rateLimit !== undefined && body.throttleRate === undefined)
         fields.throttleRate = body.rateLimit;
-      return reply.code(200).send(endpointOut(await updateEndpoint(ctx, existing, fields)));
+      const updated = await updateEndpoint(ctx, existing, fields);
+      announce(ctx, 'endpointUpdated', application, updated, existing);
+      return reply.code(200).send(endpointOut(updated));
     },
   );
 

@@ -1,5 +1,8 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_delivery_by_endpoint.js';
+import * as m0003 from './0003_background_task_lease.js';
+import * as m0004 from './0004_message_request_id.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -13,6 +16,9 @@ type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise
  */
 const MIGRATIONS: Record<string, MigrationModule> = {
   '0001_initial': m0001,
+  '0002_delivery_by_endpoint': m0002,
+  '0003_background_task_lease': m0003,
+  '0004_message_request_id': m0004,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

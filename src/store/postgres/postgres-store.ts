@@ -92,9 +92,11 @@ export async function openPostgresStore(url: string): Promise<Store> {
         // Several processes starting together: one migrates, the others wait and find nothing to do.
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
         if (schema) await client.query(`create schema if not exists "${schema}"`);
+        // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
         const { error } = await new Migrator({
           db,
           provider: migrationProvider({ dialect: 'postgres' }),
+          ...(schema ? { migrationTableSchema: schema } : {}),
         }).migrateToLatest();
         if (error) throw error;
       } finally {

@@ -1,0 +1,71 @@
+import { Type } from '@sinclair/typebox';
+import type { HeraldContext } from '../../context.js';
+import type { HeraldApp } from '../../http/types.js';
+import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
+import { resolveEndpoint } from './repo.js';
+import { endpointStats, statsRange } from './stats.js';
+
+const Ms = Nullable(Type.Integer({ minimum: 0 }));
+
+const WindowStats = Type.Object({
+  attempts: Type.Integer({ description: 'Attempts made in the window.' }),
+  successRatio: Nullable(Type.Number({ description: 'Successful attempts / attempts; null without attempts.' })),
+  latencyMs: Type.Object(
+    { p50: Ms, p95: Ms, p99: Ms },
+    { description: 'Attempt duration percentiles (nearest rank), in milliseconds.' },
+  ),
+});
+
+/** Svix's EndpointStats, plus Herald's own health figures (extra fields the SDKs ignore). */
+export const EndpointStatsSchema = Type.Object(
+  {
+    success: Type.Integer({ format: 'int64' }),
+    pending: Type.Integer({ format: 'int64' }),
+    sending: Type.Integer({ format: 'int64' }),
+    fail: Type.Integer({ format: 'int64' }),
+    canceled: Type.Integer({ format: 'int64' }),
+    consecutiveFailures: Type.Integer({ description: 'Failed attempts since the last success.' }),
+    failingSince: Nullable(
+      Type.String({ format: 'date-time', description: 'First failure of the current failing streak.' }),
+    ),
+    lastSuccessAt: Nullable(Type.String({ format: 'date-time' })),
+    lastFailureAt: Nullable(Type.String({ format: 'date-time' })),
+    lastHour: WindowStats,
+    lastDay: WindowStats,
+  },
+  { $id: 'EndpointStats' },
+);
+
+const DateRangeBound = (description: string) =>
+  Type.Optional(Nullable(Type.String({ format: 'date-time', description })));
+
+/** `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats` (Svix's `v1.endpoint.get-stats`). */
+export async function endpointStatsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  app.addSchema(EndpointStatsSchema);
+  app.get(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
+    {
+      schema: {
+        operationId: 'v1.endpoint.get-stats',
+        summary: 'Endpoint Stats',
+        description:
+          'Counts of the messages sent to the endpoint by delivery status (for messages created between `since`, ' +
+          'default 28 days before `until`, and `until`, default now), plus the success ratio and latency ' +
+          'percentiles of its attempts over the last hour and day, and its current failure streak.',
+        tags: ['Endpoint'],
+        params: Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam }),
+        querystring: Type.Object({
+          since: DateRangeBound('Filter the range to data starting from this date.'),
+          until: DateRangeBound('Filter the range to data ending by this date.'),
+        }),
+        response: { 200: Type.Ref('EndpointStats'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const now = ctx.now();
+      const { endpoint } = await resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id);
+      const range = statsRange(request.query, now);
+      return endpointStats(ctx.store.db, endpoint, range, now);
+    },
+  );
+}

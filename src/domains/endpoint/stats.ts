@@ -1,0 +1,155 @@
+import { type Kysely, sql } from 'kysely';
+import { idAtTime } from '../../core/ids.js';
+import { HttpError } from '../../errors.js';
+import { type Database, STATUS } from '../../store/schema.js';
+import { iso } from '../common/json.js';
+import type { EndpointRow } from './repo.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Svix answers at most 28 days of counts; five minutes of slack let clients send `now - 28d`. */
+const MAX_RANGE_MS = 28 * DAY_MS + 5 * 60_000;
+const PERCENTILES = [0.5, 0.95, 0.99] as const;
+
+/** A 400 with Svix's `invalid_range` code, as its server answers a bad since/until. */
+class InvalidRange extends HttpError {
+  override readonly code = 'invalid_range';
+  constructor(detail: string) {
+    super('bad_request', detail);
+  }
+}
+
+/** Attempt figures over a recent window. */
+export interface WindowStats {
+  attempts: number;
+  /** Successful attempts / attempts; null without attempts. */
+  successRatio: number | null;
+  /** Nearest-rank percentiles of attempt durations, in ms; null without attempts. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
+/** Svix's EndpointStats (delivery counts by status) plus Herald's health figures. */
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  sending: number;
+  fail: number;
+  canceled: number;
+  consecutiveFailures: number;
+  failingSince: string | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastHour: WindowStats;
+  lastDay: WindowStats;
+}
+
+/**
+ * The `since`/`until` range as Svix checks it: `until` defaults to now and may not be in
+ * the future, `since` defaults to 28 days before `until` and may not be further back.
+ */
+export function statsRange(query: { since?: string | null; until?: string | null }, now: number) {
+  const until = query.until ? Date.parse(query.until) : now;
+  if (until > now) throw new InvalidRange("'until' cannot be in the future");
+  const since = query.since ? Date.parse(query.since) : until - 28 * DAY_MS;
+  if (since > until) throw new InvalidRange("'since' must be before 'until'");
+  if (until - since > MAX_RANGE_MS)
+    throw new InvalidRange(`'since' cannot be more than 28 days prior to ${new Date(until).toISOString()}`);
+  return { since, until };
+}
+
+/**
+ * Counts the endpoint's deliveries by status, as Svix does (one per message sent to the
+ * endpoint, whatever the number of attempts), for messages created in [since, until].
+ * Message ids sort by creation time, so the range is a walk of the
+ * (endpoint_id, status, msg_id) index.
+ */
+async function deliveryCounts(db: Kysely<Database>, endpointId: string, since: number, until: number) {
+  const rows = await db
+    .selectFrom('delivery')
+    .select(['status', sql<number>`count(*)`.as('count')])
+    .where('endpoint_id', '=', endpointId)
+    .where('msg_id', '>=', idAtTime('msg', since))
+    .where('msg_id', '<', idAtTime('msg', until + 1))
+    .groupBy('status')
+    .execute();
+  const byStatus = new Map(rows.map((r) => [Number(r.status), Number(r.count)]));
+  return {
+    success: byStatus.get(STATUS.success) ?? 0,
+    pending: byStatus.get(STATUS.pending) ?? 0,
+    sending: byStatus.get(STATUS.sending) ?? 0,
+    fail: byStatus.get(STATUS.fail) ?? 0,
+    canceled: byStatus.get(STATUS.canceled) ?? 0,
+  };
+}
+
+/**
+ * Success ratio and latency percentiles of the attempts made in the last `windowMs`.
+ * Attempt ids are minted when the attempt ends, so the window is a range of the
+ * (endpoint_id, id) index. Two portable queries: counts, then the three ranks picked from
+ * the window sorted by duration (SQLite has no percentile function).
+ */
+async function windowStats(
+  db: Kysely<Database>,
+  endpointId: string,
+  now: number,
+  windowMs: number,
+): Promise<WindowStats> {
+  const from = idAtTime('atmpt', now - windowMs);
+  const totals = await db
+    .selectFrom('attempt')
+    .select([
+      sql<number>`count(*)`.as('attempts'),
+      sql<number>`coalesce(sum(case when status = ${STATUS.success} then 1 else 0 end), 0)`.as('succeeded'),
+    ])
+    .where('endpoint_id', '=', endpointId)
+    .where('id', '>=', from)
+    .executeTakeFirstOrThrow();
+  const attempts = Number(totals.attempts);
+  if (attempts === 0) return { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } };
+
+  const ranks = PERCENTILES.map((p) => Math.max(1, Math.ceil(p * attempts)));
+  const ranked = db
+    .selectFrom('attempt')
+    .select([
+      'duration_ms',
+      sql<number>`row_number() over (order by duration_ms)`.as('rank'),
+    ])
+    .where('endpoint_id', '=', endpointId)
+    .where('id', '>=', from)
+    .as('ranked');
+  const picked = await db
+    .selectFrom(ranked)
+    .select(['ranked.duration_ms', 'ranked.rank'])
+    .where('ranked.rank', 'in', [...new Set(ranks)])
+    .execute();
+  const at = new Map(picked.map((r) => [Number(r.rank), Number(r.duration_ms)]));
+  const [p50, p95, p99] = ranks.map((rank) => at.get(rank) ?? null);
+  return {
+    attempts,
+    successRatio: Number(totals.succeeded) / attempts,
+    latencyMs: { p50: p50 ?? null, p95: p95 ?? null, p99: p99 ?? null },
+  };
+}
+
+/** Everything `GET …/endpoint/{id}/stats` answers, for one endpoint. */
+export async function endpointStats(
+  db: Kysely<Database>,
+  endpoint: EndpointRow,
+  range: { since: number; until: number },
+  now: number,
+): Promise<EndpointStats> {
+  const [counts, lastHour, lastDay] = await Promise.all([
+    deliveryCounts(db, endpoint.id, range.since, range.until),
+    windowStats(db, endpoint.id, now, HOUR_MS),
+    windowStats(db, endpoint.id, now, DAY_MS),
+  ]);
+  return {
+    ...counts,
+    consecutiveFailures: endpoint.consecutive_failures,
+    failingSince: iso(endpoint.first_failure_at),
+    lastSuccessAt: iso(endpoint.last_success_at),
+    lastFailureAt: iso(endpoint.last_failure_at),
+    lastHour,
+    lastDay,
+  };
+}

@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { TEST_ADMIN_TOKEN, TEST_MAIN_SECRET } from './herald.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HeraldProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+}
+
+/**
+ * Runs `herald <role>` as a real child process (from the TypeScript sources through tsx),
+ * so tests can SIGKILL or SIGTERM it like an operator would.
+ */
+export async function spawnHerald(
+  role: 'serve' | 'api' | 'worker' | 'migrate',
+  env: Record<string, string>,
+): Promise<HeraldProcess> {
+  const port = Number(env.HERALD_PORT ?? (await freePort()));
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, role], {
+    env: {
+      PATH: process.env.PATH,
+      HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      HERALD_MAIN_SECRET: TEST_MAIN_SECRET,
+      HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
+      HERALD_LOG_LEVEL: 'warn',
+      ...env,
+      HERALD_PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  if (role === 'serve' || role === 'api') {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const up = await fetch(`${url}/api/v1/health`).then(
+        (r) => r.status === 204,
+        () => false,
+      );
+      if (up) break;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`herald ${role} did not start:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { child, url, output: () => output, exited };
+}
+
+/** Runs `herald …args` to completion and returns its exit code and output. */
+export async function runHerald(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => {
+      output += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      output += String(d);
+    });
+    child.on('exit', (code) => resolve({ code: code ?? -1, output }));
+  });
+}
