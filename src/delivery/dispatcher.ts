@@ -38,6 +38,7 @@ export class Dispatcher {
   #pumpAgain = false;
   #idleTimer: NodeJS.Timeout | null = null;
   #idleAt = 0;
+  #renewTimer: NodeJS.Timeout | null = null;
   #laneTimers = new Map<string, NodeJS.Timeout>();
   #unsubscribe: (() => void) | null = null;
 
@@ -54,7 +55,20 @@ export class Dispatcher {
     if (this.#running) return;
     this.#running = true;
     this.#unsubscribe = this.#ctx.store.onDue(() => this.wake());
+    this.#renewTimer = setInterval(() => void this.#renewLeases(), this.#ctx.config.leaseMs / 3);
     this.wake();
+  }
+
+  /** Keeps the leases of everything this worker holds, queued or in flight. */
+  async #renewLeases(): Promise<void> {
+    const ids = [...this.#inFlightRequests.values()].map((d) => d.id);
+    for (const lane of this.#lanes.values()) for (const d of lane.queue) ids.push(d.id);
+    if (ids.length === 0) return;
+    try {
+      await this.#ctx.store.queue.renew(this.owner, ids, this.#ctx.now() + this.#ctx.config.leaseMs);
+    } catch (err) {
+      this.#ctx.logger.error({ err }, 'renewing leases failed');
+    }
   }
 
   /** Looks for due work now (new messages call this through the store's due signal). */
@@ -148,7 +162,7 @@ export class Dispatcher {
       lane.capacityWithin(leaseMs / 2, endpointConcurrency, delivery.endpointThrottleRate)
     ) {
       // This endpoint could not take it before the lease ran out: give it back for later.
-      const backoff = Math.min(leaseMs / 2, 1_000 + Math.random() * 1_000);
+      const backoff = Math.round(Math.min(leaseMs / 2, 1_000 + Math.random() * 1_000));
       this.#writer.add(release(delivery, this.owner, now + backoff));
       return;
     }
@@ -242,6 +256,7 @@ export class Dispatcher {
     this.#running = false;
     this.#unsubscribe?.();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
     for (const timer of this.#laneTimers.values()) clearTimeout(timer);
     this.#laneTimers.clear();
     const now = this.#ctx.now();

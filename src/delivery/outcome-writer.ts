@@ -8,6 +8,8 @@ import type { DeliveryResult } from './http-client.js';
 /** Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. */
 const FLUSH_SIZE = 512;
 const FLUSH_DELAY_MS = 5;
+/** Tries to write one batch before leaving it to lease expiry. */
+const WRITE_TRIES = 5;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
 const FAILING_AFTER_ATTEMPTS = 4;
 
@@ -125,13 +127,20 @@ export class OutcomeWriter {
 
   async #write(outcomes: DeliveryOutcome[], health: EndpointHealth[], effects: Effects): Promise<void> {
     const { store, logger, config } = this.ctx;
-    let after: Awaited<ReturnType<typeof store.queue.complete>>;
-    try {
-      after = await store.queue.complete(outcomes, health);
-    } catch (err) {
-      // Leases are still held: the deliveries become due again when they expire. Nothing is lost.
-      logger.error({ err, count: outcomes.length }, 'recording delivery outcomes failed');
-      return;
+    let after: Awaited<ReturnType<typeof store.queue.complete>> | undefined;
+    for (let attempt = 1; after === undefined; attempt++) {
+      try {
+        after = await store.queue.complete(outcomes, health);
+      } catch (err) {
+        // A passing database fault should not turn into duplicate deliveries: try again a few
+        // times. After that the leases expire and the deliveries are made again: nothing is lost.
+        if (attempt >= WRITE_TRIES) {
+          logger.error({ err, count: outcomes.length }, 'recording delivery outcomes failed; the leases will expire');
+          return;
+        }
+        logger.warn({ err, count: outcomes.length, attempt }, 'recording delivery outcomes failed; retrying');
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
     let earliest = Number.POSITIVE_INFINITY;
     for (const o of outcomes) if (o.dueAt !== null && o.dueAt < earliest) earliest = o.dueAt;

@@ -62,6 +62,11 @@ export interface QueueStore {
   claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
   /** Writes outcomes, attempts and endpoint health in one transaction. */
   complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]>;
+  /**
+   * Extends the lease of deliveries `owner` still holds. A live worker keeps what it
+   * claimed however long its queue takes; a dead one stops renewing and loses it.
+   */
+  renew(owner: string, ids: string[], leaseUntil: number): Promise<void>;
   /** The earliest time anything becomes due, or null when nothing is owed. */
   nextDueAt(): Promise<number | null>;
 }

@@ -4,6 +4,7 @@ import { createRuntime } from '../../src/cli/runtime.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import type { HeraldContext } from '../../src/context.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { startTaskRunner, type TaskRunner } from '../../src/domains/background-task/runner.js';
 import type { HeraldApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
@@ -17,6 +18,8 @@ export interface TestHerald {
   ctx: HeraldContext;
   app: HeraldApp;
   dispatcher: Dispatcher | null;
+  /** Starts the worker of a Herald started with `worker: false`. */
+  startWorker(): Dispatcher;
   db: TestDatabase;
   /** Log lines written during the run (JSON), for tests that look for leaks. */
   logs: string[];
@@ -35,6 +38,12 @@ export interface TestHeraldOptions {
   config?: Partial<Record<string, string>>;
   worker?: boolean;
   now?: () => number;
+  /** Run background tasks (recover, replays); defaults to `worker`. */
+  tasks?: boolean;
+  /** Use this database (e.g. a stopped Herald's) instead of a fresh one. */
+  database?: TestDatabase;
+  /** Leave the database in place on `stop()`, for a Herald started on it afterwards. */
+  keepDatabase?: boolean;
 }
 
 /**
@@ -46,7 +55,7 @@ export async function startTestHerald(
   backend: Backend,
   options: TestHeraldOptions = {},
 ): Promise<TestHerald> {
-  const db = await createTestDatabase(backend);
+  const db = options.database ?? (await createTestDatabase(backend));
   const config: Readonly<Config> = loadConfig({
     env: {
       HERALD_DATABASE_URL: db.url,
@@ -79,15 +88,22 @@ export async function startTestHerald(
   const url = `http://127.0.0.1:${address.port}`;
   const client = runtime.client;
   let dispatcher: Dispatcher | null = null;
-  if (options.worker ?? true) {
-    dispatcher = new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test' });
+  const startWorker = () => {
+    dispatcher ??= new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test' });
     dispatcher.start();
-  }
+    return dispatcher;
+  };
+  if (options.worker ?? true) startWorker();
+  const tasks: TaskRunner | null =
+    (options.tasks ?? options.worker ?? true) ? startTaskRunner(runtime.ctx) : null;
   return {
     url,
     ctx: runtime.ctx,
     app,
-    dispatcher,
+    get dispatcher() {
+      return dispatcher;
+    },
+    startWorker,
     db,
     logs,
     async api(method, path, body, headers = {}) {
@@ -111,9 +127,10 @@ export async function startTestHerald(
     },
     async stop() {
       await app.close();
+      await tasks?.stop();
       await dispatcher?.stop(2_000);
       await runtime.close();
-      await db.drop();
+      if (!options.keepDatabase) await db.drop();
     },
   };
 }

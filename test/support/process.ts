@@ -58,7 +58,7 @@ export async function spawnHerald(
   );
   const url = `http://127.0.0.1:${port}`;
   if (role === 'serve' || role === 'api') {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const up = await fetch(`${url}/api/v1/health`).then(
         (r) => r.status === 204,

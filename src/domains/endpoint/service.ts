@@ -45,29 +45,36 @@ async function check(ctx: HeraldContext, fields: EndpointFields): Promise<Valida
     const problem = checkEndpointUrl(fields.url, { httpsOnly: ctx.config.httpsOnly, policy: policyFor(ctx) });
     if (problem) issues.push({ loc: ['body', 'url'], msg: `url: ${problem}`, type: 'value_error.url' });
   }
+  const field = fields.eventTypes ? 'eventTypes' : 'filterTypes';
   const filter = fields.eventTypes ?? fields.filterTypes;
   if (filter) {
     const exact = filter.filter((f) => !f.endsWith('*'));
     for (const entry of filter.filter((f) => f.endsWith('*'))) {
       if (!isValidEventTypeFilter(entry)) {
         issues.push({
-          loc: ['body', 'filterTypes'],
-          msg: `filterTypes: "${entry}" is not a valid wildcard (use "noun.*")`,
+          loc: ['body', field],
+          msg: `${field}: "${entry}" is not a valid wildcard (use "noun.*")`,
           type: 'value_error',
         });
       }
     }
     if (exact.length > 0) {
+      // Archived event types cannot be subscribed to (as in Svix).
       const known = new Set(
-        (await ctx.store.db.selectFrom('event_type').select('name').where('name', 'in', exact).execute()).map(
-          (r) => r.name,
-        ),
+        (
+          await ctx.store.db
+            .selectFrom('event_type')
+            .select('name')
+            .where('name', 'in', exact)
+            .where('archived', '=', 0)
+            .execute()
+        ).map((r) => r.name),
       );
       for (const name of exact) {
         if (!known.has(name)) {
           issues.push({
-            loc: ['body', 'filterTypes'],
-            msg: `filterTypes: event type "${name}" does not exist`,
+            loc: ['body', field],
+            msg: `${field}: event type "${name}" does not exist`,
             type: 'value_error',
           });
         }

@@ -2,12 +2,16 @@ import { type Kysely, sql } from 'kysely';
 import type { MigrationContext } from './index.js';
 
 /** The first schema: every table of the domain model, with the indexes the hot paths need. */
-export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<void> {
+export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
+  // Ids are base62 with both cases and sort by time only in byte order. PostgreSQL's default
+  // collation of a database may be a language one (en_US: 'a' < 'B'), which would break id
+  // order, cursors and time bounds; "C" compares bytes, as SQLite does.
+  const id = ctx.dialect === 'postgres' ? sql`text collate "C"` : sql`text`;
   await db.schema
     .createTable('application')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('uid', 'text', (c) => c.unique())
-    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('uid', id, (c) => c.unique())
+    .addColumn('name', id, (c) => c.notNull())
     .addColumn('throttle_rate', 'integer')
     .addColumn('metadata', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -16,9 +20,9 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('endpoint')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('app_id', 'text', (c) => c.notNull().references('application.id').onDelete('cascade'))
-    .addColumn('uid', 'text')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('app_id', id, (c) => c.notNull().references('application.id').onDelete('cascade'))
+    .addColumn('uid', id)
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull())
     .addColumn('event_types', 'text')
@@ -42,7 +46,7 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('event_type')
-    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('name', id, (c) => c.primaryKey())
     .addColumn('description', 'text', (c) => c.notNull())
     .addColumn('schemas', 'text')
     .addColumn('feature_flags', 'text')
@@ -56,10 +60,10 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('message')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('app_id', 'text', (c) => c.notNull().references('application.id').onDelete('cascade'))
-    .addColumn('event_type', 'text', (c) => c.notNull())
-    .addColumn('event_id', 'text')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('app_id', id, (c) => c.notNull().references('application.id').onDelete('cascade'))
+    .addColumn('event_type', id, (c) => c.notNull())
+    .addColumn('event_id', id)
     .addColumn('payload', 'text')
     .addColumn('channels', 'text')
     .addColumn('tags', 'text')
@@ -84,14 +88,14 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('delivery')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('msg_id', 'text', (c) => c.notNull().references('message.id').onDelete('cascade'))
-    .addColumn('endpoint_id', 'text', (c) => c.notNull().references('endpoint.id').onDelete('cascade'))
-    .addColumn('app_id', 'text', (c) => c.notNull())
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('msg_id', id, (c) => c.notNull().references('message.id').onDelete('cascade'))
+    .addColumn('endpoint_id', id, (c) => c.notNull().references('endpoint.id').onDelete('cascade'))
+    .addColumn('app_id', id, (c) => c.notNull())
     .addColumn('status', 'integer', (c) => c.notNull())
     .addColumn('attempt_count', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('due_at', 'bigint')
-    .addColumn('lease_owner', 'text')
+    .addColumn('lease_owner', id)
     .addColumn('trigger_type', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -114,10 +118,10 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('attempt')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('msg_id', 'text', (c) => c.notNull().references('message.id').onDelete('cascade'))
-    .addColumn('endpoint_id', 'text', (c) => c.notNull())
-    .addColumn('app_id', 'text', (c) => c.notNull())
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('msg_id', id, (c) => c.notNull().references('message.id').onDelete('cascade'))
+    .addColumn('endpoint_id', id, (c) => c.notNull())
+    .addColumn('app_id', id, (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('status', 'integer', (c) => c.notNull())
     .addColumn('response_status_code', 'integer', (c) => c.notNull())
@@ -135,17 +139,17 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('token')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('app_id', 'text')
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('kind', id, (c) => c.notNull())
+    .addColumn('token_hash', id, (c) => c.notNull().unique())
+    .addColumn('app_id', id)
     .addColumn('expires_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('idempotency')
-    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('key', id, (c) => c.primaryKey())
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('status_code', 'integer')
     .addColumn('body', 'text')
@@ -156,11 +160,11 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('background_task')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('task', 'text', (c) => c.notNull())
+    .addColumn('id', id, (c) => c.primaryKey())
+    .addColumn('task', id, (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('app_id', 'text')
-    .addColumn('endpoint_id', 'text')
+    .addColumn('app_id', id)
+    .addColumn('endpoint_id', id)
     .addColumn('params', 'text', (c) => c.notNull())
     .addColumn('data', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -169,13 +173,13 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
 
   await db.schema
     .createTable('setting')
-    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('key', id, (c) => c.primaryKey())
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('rate_limit')
-    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('key', id, (c) => c.primaryKey())
     .addColumn('tokens', 'double precision', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();

@@ -79,6 +79,10 @@ export class PostgresQueue implements QueueStore {
     });
   }
 
+  async renew(owner: string, ids: string[], leaseUntil: number): Promise<void> {
+    await sql`UPDATE delivery SET due_at = ${leaseUntil} WHERE id = ANY(${ids}::text[]) AND lease_owner = ${owner}`.execute(this.db);
+  }
+
   async nextDueAt(): Promise<number | null> {
     const { rows } = await sql<{
       next: number | null;

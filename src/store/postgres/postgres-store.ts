@@ -42,7 +42,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
   const clientConfig: pg.ClientConfig = {
     connectionString,
     types,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: 15_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
   const pool = new pg.Pool({ ...clientConfig, max: 10 });

@@ -38,6 +38,12 @@ export class SqliteQueue implements QueueStore {
     return this.#exclusive((s) => s.complete(outcomes, health));
   }
 
+  renew(owner: string, ids: string[], leaseUntil: number): Promise<void> {
+    return this.#exclusive((s) => {
+      s.renew.run({ owner, ids: JSON.stringify(ids), leaseUntil });
+    });
+  }
+
   nextDueAt(): Promise<number | null> {
     return this.#exclusive((s) => (s.nextDue.get() as { next: number | null }).next);
   }
@@ -84,6 +90,9 @@ function prepareStatements(raw: SqliteDatabase.Database) {
 
   return {
     nextDue: raw.prepare('SELECT MIN(due_at) AS next FROM delivery WHERE due_at IS NOT NULL'),
+    renew: raw.prepare(
+      'UPDATE delivery SET due_at = @leaseUntil WHERE id IN (SELECT value FROM json_each(@ids)) AND lease_owner = @owner',
+    ),
     claim: raw.transaction(
       (owner: string, limit: number, now: number, leaseUntil: number): ClaimedDelivery[] => {
         const ids = (claimIds.all({ owner, limit, now, leaseUntil }) as { id: string }[]).map((r) => r.id);
