@@ -1,6 +1,13 @@
-import type { Selectable } from 'kysely';
-import type { MessageTable } from '../../store/schema.js';
+import type { FastifyRequest } from 'fastify';
+import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
+import type { HeraldContext } from '../../context.js';
+import { type IdPrefix, idAtTime } from '../../core/ids.js';
+import { notFound } from '../../errors.js';
+import type { Database, MessageTable } from '../../store/schema.js';
+import { resolveApplication } from '../application/access.js';
+import type { ApplicationRow } from '../application/repo.js';
 import { fromJson, iso } from '../common/json.js';
+import { type Page, type PageRequest, pageQueryPlan, toPage } from '../common/pagination.js';
 
 export type MessageRow = Selectable<MessageTable>;
 
@@ -19,4 +26,143 @@ export function messageOut(row: MessageRow, withContent = true, deliverAt: numbe
     timestamp: iso(row.created_at),
     deliverAt: iso(deliverAt),
   };
+}
+
+/** Every message column but the payload, for lists that do not show it. */
+export const MESSAGE_META_COLUMNS = [
+  'message.id',
+  'message.app_id',
+  'message.event_type',
+  'message.event_id',
+  'message.channels',
+  'message.tags',
+  'message.created_at',
+  'message.payload_expires_at',
+  'message.trace_parent',
+] as const;
+
+/**
+ * The payload column, or NULL in its place when the caller asked for no content: lists
+ * then never read payloads (often the bulk of a row) off disk.
+ */
+export function payloadColumn(withContent: boolean) {
+  return withContent
+    ? sql<string | null>`message.payload`.as('payload')
+    : sql<string | null>`NULL`.as('payload');
+}
+
+/**
+ * True when the JSON array text in `column` holds `value`. Channel and tag values are
+ * pattern-restricted and cannot contain a quote, so the quoted value (`"value"`) only ever
+ * matches a whole element. `replace(…) <> column` is a case-sensitive substring test that
+ * reads the same on SQLite and PostgreSQL (SQLite's LIKE ignores case, and `_` is a wildcard).
+ */
+export function jsonArrayHas(
+  column: 'message.channels' | 'message.tags',
+  value: string,
+): Expression<SqlBool> {
+  const needle = JSON.stringify(value);
+  return sql<SqlBool>`replace(${sql.ref(column)}, ${needle}, '') <> ${sql.ref(column)}`;
+}
+
+/** Time bounds of a list as epoch milliseconds, from the `before`/`after` query strings. */
+export interface TimeRange {
+  before?: number;
+  after?: number;
+}
+
+export function timeRange(query: { before?: string; after?: string }): TimeRange {
+  return {
+    before: query.before === undefined ? undefined : Date.parse(query.before),
+    after: query.after === undefined ? undefined : Date.parse(query.after),
+  };
+}
+
+/**
+ * `before`/`after` as bounds on time-sortable ids, so a time filter is a range on the
+ * index the list walks anyway: created before T is an id below the first id of T, created
+ * after T an id from the first id of T + 1 ms on. `slackMs` widens the upper bound for ids
+ * minted some time after the row's timestamp (an attempt's id is made when it ends).
+ */
+export function idRange(prefix: IdPrefix, range: TimeRange, slackMs = 0): { below?: string; from?: string } {
+  return {
+    below: range.before === undefined ? undefined : idAtTime(prefix, range.before + slackMs),
+    from: range.after === undefined ? undefined : idAtTime(prefix, range.after + 1),
+  };
+}
+
+/** The message filters Svix documents for `v1.message.list` and the attempt lists. */
+export interface MessageFilters {
+  channel?: string;
+  tag?: string;
+  eventTypes?: string[];
+}
+
+/**
+ * One page of an application's messages, newest first, walking the (app_id, id) index;
+ * time bounds become id bounds on the same index.
+ */
+export async function listMessages(
+  db: Kysely<Database>,
+  appId: string,
+  req: PageRequest,
+  filters: MessageFilters & { range: TimeRange; withContent: boolean },
+): Promise<Page<MessageRow>> {
+  const plan = pageQueryPlan(req);
+  const bounds = idRange('msg', filters.range);
+  let query = db
+    .selectFrom('message')
+    .select([...MESSAGE_META_COLUMNS, payloadColumn(filters.withContent)])
+    .where('message.app_id', '=', appId);
+  if (req.cursor) query = query.where('message.id', plan.op, req.cursor);
+  if (bounds.below) query = query.where('message.id', '<', bounds.below);
+  if (bounds.from) query = query.where('message.id', '>=', bounds.from);
+  if (filters.eventTypes?.length) query = query.where('message.event_type', 'in', filters.eventTypes);
+  if (filters.channel) query = query.where(jsonArrayHas('message.channels', filters.channel));
+  if (filters.tag) query = query.where(jsonArrayHas('message.tags', filters.tag));
+  const rows = await query.orderBy('message.id', plan.direction).limit(plan.fetch).execute();
+  return toPage(req, rows, (r) => r.id);
+}
+
+/**
+ * A message of `appId` by its id or by the platform's `eventId`, as Svix accepts either in
+ * the path. Were one message's eventId another's id, the id wins.
+ */
+export async function findMessage(
+  db: Kysely<Database>,
+  appId: string,
+  idOrEventId: string,
+): Promise<MessageRow | undefined> {
+  const rows = await db
+    .selectFrom('message')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where((eb) => eb.or([eb('id', '=', idOrEventId), eb('event_id', '=', idOrEventId)]))
+    .limit(2)
+    .execute();
+  return rows.find((r) => r.id === idOrEventId) ?? rows[0];
+}
+
+/**
+ * The application and message a request's path names, scoped to the caller: a message of
+ * another application (or another tenant's) is a 404 like a missing one.
+ */
+export async function resolveMessage(
+  ctx: HeraldContext,
+  request: FastifyRequest,
+  appIdOrUid: string,
+  msgIdOrEventId: string,
+): Promise<{ app: ApplicationRow; message: MessageRow }> {
+  const app = await resolveApplication(ctx, request, appIdOrUid);
+  const message = await findMessage(ctx.store.db, app.id, msgIdOrEventId);
+  if (!message) throw notFound('Message not found.');
+  return { app, message };
+}
+
+/**
+ * Deletes a message's payload and keeps its metadata, deliveries and attempts. Deliveries
+ * still owed will send `{}` from then on; resending it is refused.
+ */
+export async function expungeMessageContent(db: Kysely<Database>, msgId: string): Promise<void> {
+  await db.updateTable('message').set({ payload: null }).where('id', '=', msgId).execute();
 }

@@ -3,15 +3,128 @@ import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { resolveApplication } from '../application/access.js';
 import { findApplication, insertApplication } from '../application/repo.js';
-import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
+import { pageRequest } from '../common/pagination.js';
+import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
 import { publishMessage } from './publish.js';
-import { messageOut } from './repo.js';
+import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
+import {
+  AfterQuery,
+  BeforeQuery,
+  ChannelQuery,
+  EventTypesQuery,
+  IteratorQuery,
+  LimitQuery,
+  MessageRawPayloadOut,
+  TagQuery,
+  WithContentQuery,
+} from './schemas.js';
 
 const tags = ['Message'];
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const msgParams = Type.Object({ app_id: AppIdParam, msg_id: MsgIdParam });
+const NoContent = Type.Null({ description: 'no content' });
 
 export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  app.addSchema(MessageRawPayloadOut);
+
+  app.get(
+    '/api/v1/app/:app_id/msg',
+    {
+      schema: {
+        operationId: 'v1.message.list',
+        summary: 'List Messages',
+        description:
+          "Lists the application's messages, newest first. `before` and `after` bound the creation time " +
+          'and combine with the iterator.',
+        tags,
+        params: Type.Object({ app_id: AppIdParam }),
+        querystring: Type.Object({
+          limit: Type.Optional(LimitQuery),
+          iterator: Type.Optional(IteratorQuery('msg')),
+          channel: Type.Optional(ChannelQuery),
+          before: Type.Optional(BeforeQuery),
+          after: Type.Optional(AfterQuery),
+          with_content: Type.Optional(WithContentQuery),
+          tag: Type.Optional(TagQuery),
+          event_types: Type.Optional(EventTypesQuery),
+        }),
+        response: { 200: Type.Ref('ListResponse_MessageOut_'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const application = await resolveApplication(ctx, request, request.params.app_id);
+      const withContent = q.with_content ?? true;
+      const page = await listMessages(ctx.store.db, application.id, pageRequest(q, true), {
+        channel: q.channel,
+        tag: q.tag,
+        eventTypes: q.event_types,
+        range: timeRange(q),
+        withContent,
+      });
+      return { ...page, data: page.data.map((row) => messageOut(row, withContent)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/msg/:msg_id',
+    {
+      schema: {
+        operationId: 'v1.message.get',
+        summary: 'Get Message',
+        description: 'Gets a message by its id or its `eventId`.',
+        tags,
+        params: msgParams,
+        querystring: Type.Object({ with_content: Type.Optional(WithContentQuery) }),
+        response: { 200: Type.Ref('MessageOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      return messageOut(message, request.query.with_content ?? true);
+    },
+  );
+
+  app.delete(
+    '/api/v1/app/:app_id/msg/:msg_id/content',
+    {
+      schema: {
+        operationId: 'v1.message.expunge-content',
+        summary: 'Delete message payload',
+        description:
+          "Deletes the message's payload, keeping its metadata and attempts: for a message sent with " +
+          'sensitive content by mistake. It cannot be resent afterwards.',
+        tags,
+        params: msgParams,
+        response: { 204: NoContent, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      await expungeMessageContent(ctx.store.db, message.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/msg/:msg_id/raw',
+    {
+      schema: {
+        operationId: 'v1.message.get-raw-payload',
+        summary: 'Get Message Raw Payload',
+        description: 'The payload as the text Herald stores and sends; `{}` once expunged.',
+        tags,
+        params: msgParams,
+        response: { 200: Type.Ref('MessageRawPayloadOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      return { payload: message.payload ?? '{}' };
+    },
+  );
+
   app.post(
     '/api/v1/app/:app_id/msg',
     {
@@ -52,6 +165,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       const { row, deliverAt } = await publishMessage(ctx, application, {
         ...body,
         traceParent: typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null,
+        requestId: request.id,
       });
       return reply.code(202).send(messageOut(row, request.query.with_content ?? true, deliverAt));
     },

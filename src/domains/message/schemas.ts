@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import {
+  CHANNEL_PATTERN,
   Channels,
   DateTime,
   EventTypeName,
@@ -47,3 +48,72 @@ export const MessageOut = Type.Object(
 );
 
 export const ListResponseMessageOut = ListResponse(Type.Ref('MessageOut'), 'ListResponse_MessageOut_');
+
+export const MessageRawPayloadOut = Type.Object(
+  { payload: Type.String({ description: 'The payload exactly as it is sent, a JSON document as text.' }) },
+  { $id: 'MessageRawPayloadOut' },
+);
+
+/**
+ * Query filters shared by the message and attempt lists, with Svix's names and rules.
+ * Numbers come in as text: these are `integer` schemas so ajv coerces before the `enum`.
+ */
+export const MessageStatusQuery = Type.Unsafe<0 | 1 | 2 | 3 | 4>({
+  type: 'integer',
+  enum: [0, 1, 2, 3, 4],
+  description:
+    'Filter response based on the status of the attempt: Success (0), Pending (1), Failed (2), Sending (3), or Canceled (4)',
+});
+export const StatusCodeClassQuery = Type.Unsafe<0 | 100 | 200 | 300 | 400 | 500>({
+  type: 'integer',
+  enum: [0, 100, 200, 300, 400, 500],
+  description: 'Filter response based on the HTTP status code class (0 is no response)',
+});
+export const ChannelQuery = Type.String({
+  maxLength: 128,
+  pattern: CHANNEL_PATTERN,
+  description: 'Filter response based on the channel',
+});
+export const TagQuery = Type.String({
+  maxLength: 128,
+  pattern: TAG_PATTERN,
+  description: 'Filter response based on the tag',
+});
+/** Svix's SDKs send `event_types=a&event_types=b`; one value arrives as a string and is coerced. */
+export const EventTypesQuery = Type.Array(EventTypeName, {
+  uniqueItems: true,
+  description: 'Filter response based on the event type',
+});
+export const BeforeQuery = Type.String({
+  format: 'date-time',
+  description: 'Only include items created before a certain date',
+});
+export const AfterQuery = Type.String({
+  format: 'date-time',
+  description: 'Only include items created after a certain date',
+});
+export const WithContentQuery = Type.Boolean({
+  default: true,
+  description: 'When `true` payloads (or attempt response bodies) are included in the response',
+});
+export const ExpandedStatusesQuery = Type.Boolean({
+  default: false,
+  description: 'When `true`, return the Canceled (4) status; otherwise canceled reads as Success (0)',
+});
+
+/**
+ * An iterator of one id kind, or the `prevIterator` form with a leading `-`. Cursors are
+ * compared against ids, so anything else is refused with a 422 naming `iterator`.
+ */
+export const IteratorQuery = (prefix: 'msg' | 'atmpt' | 'ep') =>
+  Type.String({
+    pattern: `^-?${prefix}_[A-Za-z0-9]{27}$`,
+    description: 'The iterator returned from a prior invocation',
+  });
+
+export const LimitQuery = Type.Integer({
+  minimum: 1,
+  maximum: 250,
+  default: 50,
+  description: 'Limit the number of returned items',
+});
