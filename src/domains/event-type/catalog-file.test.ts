@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CatalogEntry, formatFromPath, parseCatalogFile, serializeCatalog, toCatalogEntry } from './catalog-file.js';
+import {
+  type CatalogEntry,
+  formatFromPath,
+  parseCatalogFile,
+  serializeCatalog,
+  toCatalogEntry,
+} from './catalog-file.js';
 import type { EventTypeRecord } from './types.js';
 
 const MINIMAL_YAML = `
@@ -53,8 +59,12 @@ describe('parseCatalogFile', () => {
   });
 
   it('reads the same catalog from JSON', () => {
-    const json = JSON.stringify({ eventTypes: [{ name: 'a.b', description: 'x', schemas: { '1': { type: 'object' } } }] });
-    expect(entries(json, 'json')).toEqual([{ name: 'a.b', description: 'x', schemas: { '1': { type: 'object' } } }]);
+    const json = JSON.stringify({
+      eventTypes: [{ name: 'a.b', description: 'x', schemas: { '1': { type: 'object' } } }],
+    });
+    expect(entries(json, 'json')).toEqual([
+      { name: 'a.b', description: 'x', schemas: { '1': { type: 'object' } } },
+    ]);
   });
 
   it('names the entry, its name and the schema location of an invalid schema', () => {
@@ -66,7 +76,9 @@ eventTypes:
     schemas: { "1": { type: object, properties: { amount: { type: integr } } } }
 `);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^eventTypes\[1\] \(invoice\.paid\): schemas\.1 is not a valid JSON Schema: properties\.amount\.type: "integr" is not a JSON type/);
+    expect(errors[0]).toMatch(
+      /^eventTypes\[1\] \(invoice\.paid\): schemas\.1 is not a valid JSON Schema: properties\.amount\.type: "integr" is not a JSON type/,
+    );
   });
 
   it('refuses a schema whose own example does not match it', () => {
@@ -77,7 +89,9 @@ eventTypes:
     schemas:
       "1": { type: object, required: [id], properties: { id: { type: string } }, examples: [{ id: 7 }] }
 `);
-    expect(errors).toEqual(['eventTypes[0] (invoice.paid): schemas.1.examples[0] does not match the schema: /id must be a string']);
+    expect(errors).toEqual([
+      'eventTypes[0] (invoice.paid): schemas.1.examples[0] does not match the schema: /id must be a string',
+    ]);
   });
 
   it('names every wrong field of an entry', () => {
@@ -108,7 +122,9 @@ eventTypes:
   - { name: invoice.created, description: two }
   - { name: invoice.paid, description: three }
 `);
-    expect(errors).toEqual(['eventTypes[2] (invoice.paid): duplicate name, already defined by eventTypes[0]']);
+    expect(errors).toEqual([
+      'eventTypes[2] (invoice.paid): duplicate name, already defined by eventTypes[0]',
+    ]);
   });
 
   it('refuses a file that is not YAML, saying where', () => {
@@ -118,7 +134,9 @@ eventTypes:
   });
 
   it('refuses duplicate keys in a YAML mapping', () => {
-    expect(errorsOf('eventTypes:\n  - name: a\n    name: b\n    description: x\n')[0]).toMatch(/not valid YAML/);
+    expect(errorsOf('eventTypes:\n  - name: a\n    name: b\n    description: x\n')[0]).toMatch(
+      /not valid YAML/,
+    );
   });
 
   it('refuses a file that is not JSON, or has the wrong top-level shape', () => {
@@ -184,14 +202,41 @@ describe('serializeCatalog', () => {
   it('writes stored event types without timestamps or default fields, and reads them back', () => {
     const at = new Date('2024-01-01T00:00:00Z');
     const records: EventTypeRecord[] = [
-      { name: 'a.b', description: 'd', schemas: null, featureFlag: null, groupName: null, deprecated: false, archived: false, createdAt: at, updatedAt: at },
-      { name: 'c.d', description: 'e', schemas: { '1': { type: 'object' } }, featureFlag: 'beta', groupName: 'c', deprecated: true, archived: false, createdAt: at, updatedAt: at },
+      {
+        name: 'a.b',
+        description: 'd',
+        schemas: null,
+        featureFlag: null,
+        groupName: null,
+        deprecated: false,
+        archived: false,
+        createdAt: at,
+        updatedAt: at,
+      },
+      {
+        name: 'c.d',
+        description: 'e',
+        schemas: { '1': { type: 'object' } },
+        featureFlag: 'beta',
+        groupName: 'c',
+        deprecated: true,
+        archived: false,
+        createdAt: at,
+        updatedAt: at,
+      },
     ];
     const yaml = serializeCatalog(records, 'yaml');
     expect(yaml).not.toContain('createdAt');
     expect(entries(yaml)).toEqual([
       { name: 'a.b', description: 'd' },
-      { name: 'c.d', description: 'e', groupName: 'c', featureFlag: 'beta', deprecated: true, schemas: { '1': { type: 'object' } } },
+      {
+        name: 'c.d',
+        description: 'e',
+        groupName: 'c',
+        featureFlag: 'beta',
+        deprecated: true,
+        schemas: { '1': { type: 'object' } },
+      },
     ]);
     expect(entries(yaml)).toEqual(records.map(toCatalogEntry));
   });
@@ -210,7 +255,9 @@ describe('serializeCatalog', () => {
   });
 
   it('round-trips the billing example catalog', () => {
-    const original = entries(readFileSync(new URL('../../../examples/catalog/billing.yaml', import.meta.url), 'utf8'));
+    const original = entries(
+      readFileSync(new URL('../../../examples/catalog/billing.yaml', import.meta.url), 'utf8'),
+    );
     expect(entries(serializeCatalog(original, 'yaml'))).toEqual(original);
     expect(entries(serializeCatalog(original, 'json'), 'json')).toEqual(original);
   });

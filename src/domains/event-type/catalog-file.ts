@@ -22,8 +22,8 @@
  * must be a valid JSON Schema and every `examples` entry of a schema must match that schema.
  */
 import YAML from 'yaml';
-import { checkJsonSchema, EVENT_TYPE_NAME_PATTERN, PayloadValidators } from './schema-validation.js';
 import { isPlainObject } from './schema-refs.js';
+import { checkJsonSchema, EVENT_TYPE_NAME_PATTERN, PayloadValidators } from './schema-validation.js';
 import type { EventTypeRecord, SchemaMode } from './types.js';
 
 /** One event type as written in a catalog file. */
@@ -44,7 +44,16 @@ export type CatalogFormat = 'yaml' | 'json';
 /** The outcome of parsing a catalog file: the entries, or every problem found, each naming its entry and field. */
 export type CatalogParseResult = { ok: true; eventTypes: CatalogEntry[] } | { ok: false; errors: string[] };
 
-const FIELDS = ['name', 'description', 'groupName', 'featureFlag', 'deprecated', 'archived', 'schemaMode', 'schemas'];
+const FIELDS = [
+  'name',
+  'description',
+  'groupName',
+  'featureFlag',
+  'deprecated',
+  'archived',
+  'schemaMode',
+  'schemas',
+];
 const SCHEMA_MODES: SchemaMode[] = ['enforce', 'warn', 'off'];
 const MAX_NAME_LENGTH = 256;
 
@@ -66,29 +75,40 @@ export function parseCatalogFile(text: string, format: CatalogFormat): CatalogPa
   try {
     document = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    return { ok: false, errors: [`the file is not valid ${format.toUpperCase()}: ${(err as Error).message}`] };
+    return {
+      ok: false,
+      errors: [`the file is not valid ${format.toUpperCase()}: ${(err as Error).message}`],
+    };
   }
-  if (!isPlainObject(document)) return { ok: false, errors: ['the file must hold an object with an "eventTypes" list'] };
+  if (!isPlainObject(document))
+    return { ok: false, errors: ['the file must hold an object with an "eventTypes" list'] };
   const errors: string[] = [];
   for (const key of Object.keys(document)) {
     if (key !== 'eventTypes' && !key.startsWith('x-')) {
-      errors.push(`unknown top-level key "${key}" (expected "eventTypes"; keys starting with "x-" are ignored)`);
+      errors.push(
+        `unknown top-level key "${key}" (expected "eventTypes"; keys starting with "x-" are ignored)`,
+      );
     }
   }
   const list = document.eventTypes;
   if (!Array.isArray(list)) return { ok: false, errors: [...errors, '"eventTypes" must be a list'] };
 
-  // Copies, so entries never share objects through YAML aliases.
-  const entries = structuredClone(list) as unknown[];
+  // A JSON copy, so entries never share objects through YAML aliases (structuredClone would keep
+  // the sharing) and hold nothing JSON cannot (YAML's .inf becomes null and is then refused).
+  const entries = JSON.parse(JSON.stringify(list)) as unknown[];
   const firstIndex = new Map<string, number>();
   const validators = new PayloadValidators();
   entries.forEach((entry, index) => {
-    const label = isPlainObject(entry) && typeof entry.name === 'string' ? `eventTypes[${index}] (${entry.name})` : `eventTypes[${index}]`;
+    const label =
+      isPlainObject(entry) && typeof entry.name === 'string'
+        ? `eventTypes[${index}] (${entry.name})`
+        : `eventTypes[${index}]`;
     const problems = checkEntry(entry, validators);
     errors.push(...problems.map((p) => `${label}: ${p}`));
     if (isPlainObject(entry) && typeof entry.name === 'string') {
       const first = firstIndex.get(entry.name);
-      if (first !== undefined) errors.push(`${label}: duplicate name, already defined by eventTypes[${first}]`);
+      if (first !== undefined)
+        errors.push(`${label}: duplicate name, already defined by eventTypes[${first}]`);
       else firstIndex.set(entry.name, index);
     }
   });
@@ -116,10 +136,13 @@ function checkEntry(entry: unknown, validators: PayloadValidators): string[] {
   problems.push(...checkName('groupName', entry.groupName, false));
   problems.push(...checkName('featureFlag', entry.featureFlag, false));
   for (const flag of ['deprecated', 'archived'] as const) {
-    if (entry[flag] !== undefined && typeof entry[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
+    if (entry[flag] !== undefined && typeof entry[flag] !== 'boolean')
+      problems.push(`${flag} must be true or false`);
   }
   if (entry.schemaMode !== undefined && !SCHEMA_MODES.includes(entry.schemaMode as SchemaMode)) {
-    problems.push(`schemaMode must be one of ${SCHEMA_MODES.join(', ')}, not ${JSON.stringify(entry.schemaMode)}`);
+    problems.push(
+      `schemaMode must be one of ${SCHEMA_MODES.join(', ')}, not ${JSON.stringify(entry.schemaMode)}`,
+    );
   }
   problems.push(...checkSchemas(entry, validators));
   return problems;
@@ -147,11 +170,15 @@ function checkSchemas(entry: Record<string, unknown>, validators: PayloadValidat
     }
     const issues = checkJsonSchema(schema, []);
     if (issues.length > 0) {
-      const details = issues.map((i) => (i.loc.length > 0 ? `${i.loc.join('.')}: ${i.msg}` : i.msg)).join('; ');
+      const details = issues
+        .map((i) => (i.loc.length > 0 ? `${i.loc.join('.')}: ${i.msg}` : i.msg))
+        .join('; ');
       problems.push(`schemas.${version} is not a valid JSON Schema: ${details}`);
       continue;
     }
-    problems.push(...checkSchemaExamples(String(entry.name), version, schema as Record<string, unknown>, validators));
+    problems.push(
+      ...checkSchemaExamples(String(entry.name), version, schema as Record<string, unknown>, validators),
+    );
   }
   return problems;
 }
@@ -177,7 +204,8 @@ function checkSchemaExamples(
   };
   return schema.examples.flatMap((example, i) =>
     (validators.validate(record, example) ?? []).map(
-      (v) => `schemas.${version}.examples[${i}] does not match the schema: ${v.pointer || '(root)'} ${v.message}`,
+      (v) =>
+        `schemas.${version}.examples[${i}] does not match the schema: ${v.pointer || '(root)'} ${v.message}`,
     ),
   );
 }
@@ -218,7 +246,10 @@ export function toCatalogEntry(eventType: EventTypeRecord | CatalogEntry): Catal
  * types lose their timestamps and the fields left at their defaults (no group, not deprecated…);
  * catalog entries are written field for field.
  */
-export function serializeCatalog(eventTypes: EventTypeRecord[] | CatalogEntry[], format: CatalogFormat): string {
+export function serializeCatalog(
+  eventTypes: EventTypeRecord[] | CatalogEntry[],
+  format: CatalogFormat,
+): string {
   const document = { eventTypes: eventTypes.map((et) => toCatalogEntry(et)) };
   if (format === 'json') return `${JSON.stringify(document, null, 2)}\n`;
   const header = '# Herald event catalog. Import with: herald event-types import <this file>\n';

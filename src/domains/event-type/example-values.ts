@@ -106,7 +106,8 @@ export function stringHints(name: string | undefined): string[] {
   if (!name) return [];
   const key = normalizeName(name);
   const hints = [...(STRING_HINTS[key] ?? [])];
-  if (key.endsWith('_at') || key === 'timestamp' || key.endsWith('_time')) hints.push(formatValue('date-time', 0)!);
+  if (key.endsWith('_at') || key === 'timestamp' || key.endsWith('_time'))
+    hints.push(formatValue('date-time', 0)!);
   if (key.endsWith('_date')) hints.push(formatValue('date', 0)!);
   if (key.endsWith('_url') || key === 'url' || key === 'website') hints.push('https://example.com');
   if (key.endsWith('email')) hints.push('jane.doe@example.com');
@@ -238,7 +239,8 @@ export function stringMatching(pattern: string, variant: number): string | undef
       if (pattern[pos] === '-' && pattern[pos + 1] !== ']' && pos + 1 < pattern.length) {
         const end = pattern[pos + 1]!;
         pos += 2;
-        for (let code = c.codePointAt(0)!; code <= end.codePointAt(0)!; code++) members += String.fromCodePoint(code);
+        for (let code = c.codePointAt(0)!; code <= end.codePointAt(0)!; code++)
+          members += String.fromCodePoint(code);
         continue;
       }
       members += c;

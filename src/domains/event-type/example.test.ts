@@ -61,15 +61,29 @@ const TRICKY: Record<string, Record<string, unknown>> = {
   },
   'refs, allOf and a oneOf discriminator': {
     $defs: {
-      money: { type: 'object', properties: { amount: { type: 'integer' }, currency: { type: 'string' } }, required: ['amount', 'currency'] },
-      card: { type: 'object', properties: { kind: { const: 'card' }, last4: { type: 'string', pattern: '^\\d{4}$' } }, required: ['kind', 'last4'] },
-      bank: { type: 'object', properties: { kind: { const: 'bank' }, iban: { type: 'string' } }, required: ['kind', 'iban'] },
+      money: {
+        type: 'object',
+        properties: { amount: { type: 'integer' }, currency: { type: 'string' } },
+        required: ['amount', 'currency'],
+      },
+      card: {
+        type: 'object',
+        properties: { kind: { const: 'card' }, last4: { type: 'string', pattern: '^\\d{4}$' } },
+        required: ['kind', 'last4'],
+      },
+      bank: {
+        type: 'object',
+        properties: { kind: { const: 'bank' }, iban: { type: 'string' } },
+        required: ['kind', 'iban'],
+      },
     },
     type: 'object',
     properties: {
       total: { $ref: '#/$defs/money' },
       method: { oneOf: [{ $ref: '#/$defs/card' }, { $ref: '#/$defs/bank' }] },
-      tagged: { allOf: [{ $ref: '#/$defs/money' }, { properties: { note: { type: 'string' } }, required: ['note'] }] },
+      tagged: {
+        allOf: [{ $ref: '#/$defs/money' }, { properties: { note: { type: 'string' } }, required: ['note'] }],
+      },
     },
     required: ['total', 'method', 'tagged'],
   },
@@ -102,7 +116,11 @@ const TRICKY: Record<string, Record<string, unknown>> = {
     type: 'object',
     properties: {
       metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 5 } },
-      headers: { type: 'object', patternProperties: { '^x-[a-z]+$': { type: 'string' } }, additionalProperties: false },
+      headers: {
+        type: 'object',
+        patternProperties: { '^x-[a-z]+$': { type: 'string' } },
+        additionalProperties: false,
+      },
       counted: { type: 'object', minProperties: 2, additionalProperties: { type: 'integer' } },
     },
     required: ['metadata', 'headers', 'counted'],
@@ -122,7 +140,10 @@ const TRICKY: Record<string, Record<string, unknown>> = {
 describe('exampleFor', () => {
   it("returns the latest schema's examples[0], as a copy the caller may change", () => {
     const given = { type: 'invoice.paid', data: { id: 'in_1' } };
-    const et = eventType('invoice.paid', { '1': { examples: [{ old: true }] }, '2': { type: 'object', examples: [given] } });
+    const et = eventType('invoice.paid', {
+      '1': { examples: [{ old: true }] },
+      '2': { type: 'object', examples: [given] },
+    });
     const example = exampleFor(et);
     expect(example).toEqual(given);
     (example.data as Record<string, unknown>).id = 'changed';
@@ -139,7 +160,10 @@ describe('exampleFor', () => {
 
   it('fills a plain "type" property at the root with the event type name', () => {
     const schema = { type: 'object', properties: { type: { type: 'string' }, data: { type: 'object' } } };
-    expect(exampleFor(eventType('user.signed_up', { '1': schema }))).toEqual({ type: 'user.signed_up', data: {} });
+    expect(exampleFor(eventType('user.signed_up', { '1': schema }))).toEqual({
+      type: 'user.signed_up',
+      data: {},
+    });
   });
 
   it('uses realistic values for formats and well-known names', () => {
@@ -155,7 +179,12 @@ describe('exampleFor', () => {
 
   it('takes the first enum value, const values, and skips a null branch', () => {
     const { example } = generateAndCheck(TRICKY['nullable types, enums and a null-first anyOf']!);
-    expect(example).toEqual({ status: 'open', canceled_at: '2024-05-01T12:00:00Z', reason: 'fraud', kind: 'invoice' });
+    expect(example).toEqual({
+      status: 'open',
+      canceled_at: '2024-05-01T12:00:00Z',
+      reason: 'fraud',
+      kind: 'invoice',
+    });
   });
 
   it('is deterministic', () => {
@@ -172,10 +201,25 @@ describe('exampleFor', () => {
 
   it('generates valid examples from random schemas (property-based)', () => {
     const leaf = fc.oneof(
-      fc.record({ type: fc.constant('string'), minLength: fc.nat(5), format: fc.constantFrom('email', 'uri', 'uuid', 'date-time') }),
-      fc.record({ type: fc.constant('string'), pattern: fc.constantFrom('^[a-z]{3}$', '^cus_[0-9A-Za-z]{8,}$', '^\\+[1-9][0-9]{6,14}$') }),
-      fc.record({ type: fc.constant('integer'), minimum: fc.integer({ min: -50, max: 50 }), multipleOf: fc.constantFrom(1, 2, 5) }),
-      fc.record({ type: fc.constant('number'), exclusiveMinimum: fc.integer({ min: 0, max: 10 }), maximum: fc.constant(20) }),
+      fc.record({
+        type: fc.constant('string'),
+        minLength: fc.nat(5),
+        format: fc.constantFrom('email', 'uri', 'uuid', 'date-time'),
+      }),
+      fc.record({
+        type: fc.constant('string'),
+        pattern: fc.constantFrom('^[a-z]{3}$', '^cus_[0-9A-Za-z]{8,}$', '^\\+[1-9][0-9]{6,14}$'),
+      }),
+      fc.record({
+        type: fc.constant('integer'),
+        minimum: fc.integer({ min: -50, max: 50 }),
+        multipleOf: fc.constantFrom(1, 2, 5),
+      }),
+      fc.record({
+        type: fc.constant('number'),
+        exclusiveMinimum: fc.integer({ min: 0, max: 10 }),
+        maximum: fc.constant(20),
+      }),
       fc.record({ enum: fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 4 }) }),
       fc.record({ type: fc.constant(['boolean', 'null']) }),
     );
@@ -189,7 +233,9 @@ describe('exampleFor', () => {
           additionalProperties: fc.boolean(),
         }),
         fc.record({ type: fc.constant('array'), items: tie('schema'), minItems: fc.nat(2) }),
-        fc.record({ oneOf: fc.tuple(fc.record({ const: fc.constant('a') }), fc.record({ const: fc.constant('b') })) }),
+        fc.record({
+          oneOf: fc.tuple(fc.record({ const: fc.constant('a') }), fc.record({ const: fc.constant('b') })),
+        }),
       ),
     }));
     fc.assert(
@@ -206,7 +252,10 @@ describe('exampleFor', () => {
 describe('examples generated for the example catalogs', () => {
   for (const file of ['billing.yaml', 'operational.yaml']) {
     it(`validate against their own schema for every event type of ${file}`, () => {
-      const parsed = parseCatalogFile(readFileSync(new URL(`../../../examples/catalog/${file}`, import.meta.url), 'utf8'), 'yaml');
+      const parsed = parseCatalogFile(
+        readFileSync(new URL(`../../../examples/catalog/${file}`, import.meta.url), 'utf8'),
+        'yaml',
+      );
       if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
       for (const entry of parsed.eventTypes) {
         const { examples: _given, ...schema } = entry.schemas!['1']!;
@@ -220,7 +269,13 @@ describe('examples generated for the example catalogs', () => {
 
 describe('stringMatching', () => {
   it('builds strings for id, currency and phone patterns', () => {
-    for (const pattern of ['^cus_[0-9A-Za-z]{14,32}$', '^[a-z]{3}$', '^\\+[1-9][0-9]{6,14}$', '^(evt|msg)_[0-9a-f]{8}$', '^[^@\\s]+@example\\.com$']) {
+    for (const pattern of [
+      '^cus_[0-9A-Za-z]{14,32}$',
+      '^[a-z]{3}$',
+      '^\\+[1-9][0-9]{6,14}$',
+      '^(evt|msg)_[0-9a-f]{8}$',
+      '^[^@\\s]+@example\\.com$',
+    ]) {
       const value = stringMatching(pattern, 0);
       expect(value, pattern).toBeDefined();
       expect(new RegExp(pattern, 'u').test(value!), `${pattern} → ${value}`).toBe(true);

@@ -31,7 +31,8 @@ export function exampleFor(eventType: EventTypeRecord): Record<string, unknown> 
   const latest = latestSchema(eventType.schemas);
   if (!latest) return placeholder;
   const { schema } = latest;
-  if (Array.isArray(schema.examples) && isPlainObject(schema.examples[0])) return structuredClone(schema.examples[0]);
+  if (Array.isArray(schema.examples) && isPlainObject(schema.examples[0]))
+    return structuredClone(schema.examples[0]);
   if (isPlainObject(schema.example)) return structuredClone(schema.example);
   const generated = generateExample(schema, eventType.name);
   return isPlainObject(generated) ? generated : placeholder;
@@ -59,8 +60,10 @@ function generate(schema: unknown, ctx: Context, name: string | undefined, varia
   const shallow = recursive || ctx.depth >= MAX_DEPTH;
 
   if ('const' in node) return structuredClone(node.const);
-  if (Array.isArray(node.enum) && node.enum.length > 0) return structuredClone(node.enum[variant % node.enum.length]);
-  if (Array.isArray(node.examples) && node.examples.length > variant) return structuredClone(node.examples[variant]);
+  if (Array.isArray(node.enum) && node.enum.length > 0)
+    return structuredClone(node.enum[variant % node.enum.length]);
+  if (Array.isArray(node.examples) && node.examples.length > variant)
+    return structuredClone(node.examples[variant]);
   if (variant === 0 && 'example' in node) return structuredClone(node.example);
   if (variant === 0 && 'default' in node) return structuredClone(node.default);
 
@@ -98,7 +101,11 @@ function flatten(schema: Schema, root: Schema, refs: string[], depth: number): S
     const parts = allOf.filter(isPlainObject).map((part) => flatten(part, root, refs, depth + 1));
     return flatten(parts.reduce(merge, rest), root, refs, depth + 1);
   }
-  const branches = Array.isArray(schema.oneOf) ? schema.oneOf : Array.isArray(schema.anyOf) ? schema.anyOf : null;
+  const branches = Array.isArray(schema.oneOf)
+    ? schema.oneOf
+    : Array.isArray(schema.anyOf)
+      ? schema.anyOf
+      : null;
   if (branches) {
     const { oneOf: _one, anyOf: _any, ...rest } = schema;
     const flattened = branches.filter(isPlainObject).map((b) => flatten(b, root, refs, depth + 1));
@@ -147,7 +154,8 @@ function typeOf(schema: Schema): string | undefined {
   if (typeof type === 'string') return type;
   if (Array.isArray(type)) return (type.find((t) => t !== 'null') ?? type[0]) as string | undefined;
   const has = (...keys: string[]) => keys.some((k) => k in schema);
-  if (has('properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties')) return 'object';
+  if (has('properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties'))
+    return 'object';
   if (has('items', 'prefixItems', 'minItems', 'maxItems', 'contains')) return 'array';
   if (has('minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf')) return 'number';
   return undefined;
@@ -187,7 +195,11 @@ function objectFor(schema: Schema, ctx: Context, shallow: boolean): Record<strin
 }
 
 function arrayFor(schema: Schema, ctx: Context, shallow: boolean, name: string | undefined): unknown[] {
-  const tuple = Array.isArray(schema.prefixItems) ? schema.prefixItems : Array.isArray(schema.items) ? schema.items : [];
+  const tuple = Array.isArray(schema.prefixItems)
+    ? schema.prefixItems
+    : Array.isArray(schema.items)
+      ? schema.items
+      : [];
   const rest = Array.isArray(schema.items) ? schema.additionalItems : schema.items;
   const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
   const max = typeof schema.maxItems === 'number' ? schema.maxItems : Infinity;
@@ -252,7 +264,11 @@ function stringFor(schema: Schema, ctx: Context, name: string | undefined, varia
   const candidates: string[] = [];
   if (formatted !== undefined) candidates.push(formatted);
   else {
-    if (ctx.eventTypeName && ctx.depth <= 1 && (name === 'type' || name === 'event_type' || name === 'eventType')) {
+    if (
+      ctx.eventTypeName &&
+      ctx.depth <= 1 &&
+      (name === 'type' || name === 'event_type' || name === 'eventType')
+    ) {
       candidates.push(ctx.eventTypeName);
     }
     candidates.push(...stringHints(name).map((hint) => (variant > 0 ? `${hint}-${variant}` : hint)));

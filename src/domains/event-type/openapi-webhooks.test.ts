@@ -11,7 +11,11 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   ajv: Ajv2020,
 ) => Ajv2020;
 
-function eventType(name: string, schemas: EventTypeRecord['schemas'], extra: Partial<EventTypeRecord> = {}): EventTypeRecord {
+function eventType(
+  name: string,
+  schemas: EventTypeRecord['schemas'],
+  extra: Partial<EventTypeRecord> = {},
+): EventTypeRecord {
   const at = new Date('2024-01-01T00:00:00Z');
   return {
     name,
@@ -47,7 +51,12 @@ const OPENAPI_31_SUBSET = {
     },
     tags: {
       type: 'array',
-      items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } }, unevaluatedProperties: false },
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: { name: { type: 'string' } },
+        unevaluatedProperties: false,
+      },
     },
     webhooks: { type: 'object', additionalProperties: { $ref: '#/$defs/pathItem' } },
     components: {
@@ -90,7 +99,10 @@ const OPENAPI_31_SUBSET = {
         summary: { type: 'string' },
         description: { type: 'string' },
         operationId: { type: 'string' },
-        parameters: { type: 'array', items: { oneOf: [{ $ref: '#/$defs/parameter' }, { $ref: '#/$defs/reference' }] } },
+        parameters: {
+          type: 'array',
+          items: { oneOf: [{ $ref: '#/$defs/parameter' }, { $ref: '#/$defs/reference' }] },
+        },
         requestBody: { $ref: '#/$defs/requestBody' },
         responses: { $ref: '#/$defs/responses' },
         deprecated: { type: 'boolean' },
@@ -153,7 +165,8 @@ function allRefs(doc: unknown): Array<{ ref: string; resolves: boolean }> {
     else if (node && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
         if (key === '$ref' && typeof value === 'string') {
-          const lands = value.startsWith('#/components/') && valueAt(doc, decodePointer(value.slice(1))) !== undefined;
+          const lands =
+            value.startsWith('#/components/') && valueAt(doc, decodePointer(value.slice(1))) !== undefined;
           found.push({ ref: value, resolves: lands });
         } else walk(value);
       }
@@ -175,8 +188,9 @@ function expectValidDocument(doc: WebhooksDocument) {
   for (const [name, item] of Object.entries(doc.webhooks)) {
     const pointer = `/webhooks/${name}/post/requestBody/content/application~1json`;
     const validate = ajv.compile({ $ref: `${DOC_ID}#${pointer}/schema` });
-    const example = (item.post.requestBody as { content: Record<string, { example: unknown }> }).content['application/json']!
-      .example;
+    const example = (item.post.requestBody as { content: Record<string, { example: unknown }> }).content[
+      'application/json'
+    ]!.example;
     expect(validate(example), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
   }
 }
@@ -209,13 +223,19 @@ describe('buildWebhooksDocument', () => {
       { groupName: 'invoice', deprecated: true },
     ),
     eventType('refund.created', {
-      '1': { type: 'object', properties: { amount: { $ref: '#/$defs/money/properties/amount' } }, $defs: { money: { ...money, title: 'other' } } },
+      '1': {
+        type: 'object',
+        properties: { amount: { $ref: '#/$defs/money/properties/amount' } },
+        $defs: { money: { ...money, title: 'other' } },
+      },
     }),
     eventType('legacy.synced', {
       '1': {
         $schema: 'http://json-schema.org/draft-07/schema#',
         type: 'object',
-        properties: { pair: { type: 'array', items: [{ $ref: '#/definitions/id' }], additionalItems: false } },
+        properties: {
+          pair: { type: 'array', items: [{ $ref: '#/definitions/id' }], additionalItems: false },
+        },
         required: ['pair'],
         definitions: { id: { type: 'string', pattern: '^[a-z]+$' } },
       },
@@ -232,7 +252,13 @@ describe('buildWebhooksDocument', () => {
   });
 
   it('has one webhook per event type that is not archived, keyed by name', () => {
-    expect(Object.keys(doc.webhooks).sort()).toEqual(['invoice.paid', 'invoice.voided', 'legacy.synced', 'refund.created', 'user.signed_up']);
+    expect(Object.keys(doc.webhooks).sort()).toEqual([
+      'invoice.paid',
+      'invoice.voided',
+      'legacy.synced',
+      'refund.created',
+      'user.signed_up',
+    ]);
   });
 
   it('documents each event: summary, description, group tag, deprecation, flag, headers and 2XX', () => {
@@ -248,7 +274,9 @@ describe('buildWebhooksDocument', () => {
     expect(paid.deprecated).toBeUndefined();
     expect(doc.webhooks['invoice.voided']!.post.deprecated).toBe(true);
     expect(doc.tags).toEqual([{ name: 'invoice' }]);
-    const headers = (paid.parameters as Array<{ $ref: string }>).map((p) => valueAt(doc, decodePointer(p.$ref.slice(1))));
+    const headers = (paid.parameters as Array<{ $ref: string }>).map((p) =>
+      valueAt(doc, decodePointer(p.$ref.slice(1))),
+    );
     expect(headers).toEqual([
       expect.objectContaining({ name: 'webhook-id', in: 'header', required: true }),
       expect.objectContaining({ name: 'webhook-timestamp', in: 'header', required: true }),

@@ -59,9 +59,10 @@ const SIGNATURE_HEADERS: Record<string, Record<string, unknown>> = {
 
 const DESCRIPTION =
   'Every webhook is an HTTPS POST with a JSON body, signed following the Standard Webhooks ' +
-  'specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`; the same values are also ' +
-  'sent as `svix-id`, `svix-timestamp` and `svix-signature`). Answer with any 2XX status within 15 ' +
-  'seconds to acknowledge; anything else, or no answer, is retried with exponential backoff.';
+  'specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`; the same values may also ' +
+  'come as `svix-id`, `svix-timestamp` and `svix-signature` for receivers using Svix libraries). ' +
+  'Answer with any 2XX status before the timeout (15 seconds by default) to acknowledge; anything ' +
+  'else, or no answer, is retried with exponential backoff.';
 
 /**
  * Builds the OpenAPI 3.1 webhooks document of a catalog: one `post` operation per event type
@@ -97,7 +98,9 @@ export function buildWebhooksDocument(
     if (eventType.deprecated) operation.deprecated = true;
     if (eventType.featureFlag) operation['x-feature-flag'] = eventType.featureFlag;
     if (latest) operation['x-schema-version'] = latest.version;
-    operation.parameters = Object.keys(SIGNATURE_HEADERS).map((name) => ({ $ref: `#/components/parameters/${name}` }));
+    operation.parameters = Object.keys(SIGNATURE_HEADERS).map((name) => ({
+      $ref: `#/components/parameters/${name}`,
+    }));
     operation.requestBody = {
       required: true,
       content: { 'application/json': { schema, example: exampleFor(eventType) } },
@@ -198,7 +201,17 @@ function hoist(eventName: string, original: Schema, registry: Map<string, Schema
   return rootName;
 }
 
-const ANNOTATIONS = new Set(['$ref', 'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', '$comment']);
+const ANNOTATIONS = new Set([
+  '$ref',
+  'title',
+  'description',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+]);
 
 /**
  * Rewrites, in place, the draft-07 keywords whose meaning changed in 2020-12 (the dialect of

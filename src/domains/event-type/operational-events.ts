@@ -2,7 +2,7 @@
  * Herald's operational webhooks: events about the delivery system itself (an endpoint was
  * disabled, a message keeps failing) sent to the platform so it can warn its customers.
  *
- * Payloads match Svix's byte for byte in shape, so receivers written for Svix keep working:
+ * Payloads match Svix's field for field, so receivers written for Svix keep working:
  * `{ "type": "<event>", "data": { … } }` with camelCase fields, absent optional ids as `null`.
  * Sources: svix-webhooks `server/svix-server/src/core/operational_webhooks.rs` (the open-source
  * server: serde `tag = "type", content = "data"`, `rename_all = "camelCase"`) and the generated
@@ -156,15 +156,21 @@ export const operationalEvent = {
     };
   },
   /** A message has failed several attempts in a row to one endpoint (Svix: on the fourth failure). */
-  messageAttemptFailing(ref: AttemptRef): OperationalEvent<'message.attempt.failing', MessageAttemptEventData> {
+  messageAttemptFailing(
+    ref: AttemptRef,
+  ): OperationalEvent<'message.attempt.failing', MessageAttemptEventData> {
     return { type: 'message.attempt.failing', data: attemptData(ref) };
   },
   /** Every scheduled attempt of a message to one endpoint failed; no more will be made. */
-  messageAttemptExhausted(ref: AttemptRef): OperationalEvent<'message.attempt.exhausted', MessageAttemptEventData> {
+  messageAttemptExhausted(
+    ref: AttemptRef,
+  ): OperationalEvent<'message.attempt.exhausted', MessageAttemptEventData> {
     return { type: 'message.attempt.exhausted', data: attemptData(ref) };
   },
   /** A message that had been reported failing was delivered after all. */
-  messageAttemptRecovered(ref: AttemptRef): OperationalEvent<'message.attempt.recovered', MessageAttemptEventData> {
+  messageAttemptRecovered(
+    ref: AttemptRef,
+  ): OperationalEvent<'message.attempt.recovered', MessageAttemptEventData> {
     return { type: 'message.attempt.recovered', data: attemptData(ref) };
   },
 } as const;

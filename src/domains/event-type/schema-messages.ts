@@ -59,7 +59,11 @@ export function describeMetaErrors(
   const issues: ValidationIssue[] = [];
   for (const [pointer, group] of groups) {
     const path = decodePointer(pointer);
-    issues.push({ loc: [...at, ...path], msg: metaMessage(group, path, valueAt(schema, path)), type: 'value_error.jsonschema' });
+    issues.push({
+      loc: [...at, ...path],
+      msg: metaMessage(group, path, valueAt(schema, path)),
+      type: 'value_error.jsonschema',
+    });
   }
   return issues;
 }
@@ -78,7 +82,10 @@ function metaMessage(group: ErrorObject[], path: string[], value: unknown): stri
     const unique = [...new Set(types)];
     const isSchemaSlot = unique.includes('an object') && unique.includes('a boolean');
     const expected = isSchemaSlot
-      ? ['a schema (an object, true or false)', ...unique.filter((t) => t !== 'an object' && t !== 'a boolean')]
+      ? [
+          'a schema (an object, true or false)',
+          ...unique.filter((t) => t !== 'an object' && t !== 'a boolean'),
+        ]
       : unique;
     const hint =
       isSchemaSlot && path[path.length - 1] === 'items' && Array.isArray(value)

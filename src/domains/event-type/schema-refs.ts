@@ -46,7 +46,8 @@ export function forEachSubschema(
   for (const key of SINGLE) forEachSubschema(schema[key], visit, [...path, key]);
   for (const key of LISTS) {
     const list = schema[key];
-    if (Array.isArray(list)) list.forEach((sub, i) => forEachSubschema(sub, visit, [...path, key, String(i)]));
+    if (!Array.isArray(list)) continue;
+    for (const [i, sub] of list.entries()) forEachSubschema(sub, visit, [...path, key, String(i)]);
   }
   for (const key of MAPS) {
     const map = schema[key];
@@ -54,8 +55,9 @@ export function forEachSubschema(
     for (const [name, sub] of Object.entries(map)) forEachSubschema(sub, visit, [...path, key, name]);
   }
   const items = schema.items;
-  if (Array.isArray(items)) items.forEach((sub, i) => forEachSubschema(sub, visit, [...path, 'items', String(i)]));
-  else forEachSubschema(items, visit, [...path, 'items']);
+  if (Array.isArray(items)) {
+    for (const [i, sub] of items.entries()) forEachSubschema(sub, visit, [...path, 'items', String(i)]);
+  } else forEachSubschema(items, visit, [...path, 'items']);
   // draft-07 `dependencies`: a value is either a subschema or a list of property names.
   const dependencies = schema.dependencies;
   if (isPlainObject(dependencies)) {

@@ -9,7 +9,10 @@ import {
 } from './schema-validation.js';
 import type { EventTypeRecord } from './types.js';
 
-function eventType(schemas: EventTypeRecord['schemas'], overrides: Partial<EventTypeRecord> = {}): EventTypeRecord {
+function eventType(
+  schemas: EventTypeRecord['schemas'],
+  overrides: Partial<EventTypeRecord> = {},
+): EventTypeRecord {
   return {
     name: 'invoice.paid',
     description: 'An invoice was paid',
@@ -44,9 +47,9 @@ const customerSchema = {
 
 describe('checkJsonSchema', () => {
   it('accepts a valid draft 2020-12 schema, with annotations other tools add', () => {
-    expect(checkJsonSchema({ ...customerSchema, example: { customer: { id: 'cus_1' } }, 'x-internal': true })).toEqual(
-      [],
-    );
+    expect(
+      checkJsonSchema({ ...customerSchema, example: { customer: { id: 'cus_1' } }, 'x-internal': true }),
+    ).toEqual([]);
   });
 
   it('names the location and the allowed values of an unknown type', () => {
@@ -67,7 +70,11 @@ describe('checkJsonSchema', () => {
 
   it('says what a keyword should have been when its value has the wrong type', () => {
     const issues = checkJsonSchema({ type: 'object', required: 'id', properties: { n: { minimum: '3' } } });
-    expect(issues).toContainEqual({ loc: ['required'], msg: 'must be an array, not a string', type: 'value_error.jsonschema' });
+    expect(issues).toContainEqual({
+      loc: ['required'],
+      msg: 'must be an array, not a string',
+      type: 'value_error.jsonschema',
+    });
     expect(issues).toContainEqual({
       loc: ['properties', 'n', 'minimum'],
       msg: 'must be a number, not a string',
@@ -76,7 +83,9 @@ describe('checkJsonSchema', () => {
   });
 
   it('refuses a $ref that leads nowhere and points at it', () => {
-    const issues = checkJsonSchema({ type: 'object', properties: { money: { $ref: '#/$defs/money' } } }, ['body']);
+    const issues = checkJsonSchema({ type: 'object', properties: { money: { $ref: '#/$defs/money' } } }, [
+      'body',
+    ]);
     expect(issues).toEqual([
       {
         loc: ['body', 'properties', 'money', '$ref'],
@@ -88,7 +97,10 @@ describe('checkJsonSchema', () => {
 
   it('accepts references to $defs, anchors and the root', () => {
     const schema = {
-      $defs: { money: { $anchor: 'money', type: 'integer' }, node: { type: 'object', properties: { next: { $ref: '#' } } } },
+      $defs: {
+        money: { $anchor: 'money', type: 'integer' },
+        node: { type: 'object', properties: { next: { $ref: '#' } } },
+      },
       properties: { a: { $ref: '#/$defs/money' }, b: { $ref: '#money' }, c: { $ref: '#/$defs/node' } },
     };
     expect(checkJsonSchema(schema)).toEqual([]);
@@ -106,7 +118,10 @@ describe('checkJsonSchema', () => {
   });
 
   it('checks a schema that declares draft-07 by draft-07 rules', () => {
-    const tuple = { items: [{ type: 'string' }, { type: 'integer' }], definitions: { a: { type: 'string' } } };
+    const tuple = {
+      items: [{ type: 'string' }, { type: 'integer' }],
+      definitions: { a: { type: 'string' } },
+    };
     expect(checkJsonSchema({ $schema: 'http://json-schema.org/draft-07/schema#', ...tuple })).toEqual([]);
     expect(checkJsonSchema({ $schema: 'https://json-schema.org/draft-07/schema', ...tuple })).toEqual([]);
     const as2020 = checkJsonSchema(tuple);
@@ -171,7 +186,10 @@ describe('PayloadValidators', () => {
   });
 
   it('answers an empty list for a payload that conforms', () => {
-    const payload = { customer: { id: 'cus_1', email: 'a@example.com', created_at: '2024-05-01T10:00:00Z' }, amount: 5 };
+    const payload = {
+      customer: { id: 'cus_1', email: 'a@example.com', created_at: '2024-05-01T10:00:00Z' },
+      amount: 5,
+    };
     expect(new PayloadValidators().validate(eventType({ '1': customerSchema }), payload)).toEqual([]);
   });
 
@@ -183,7 +201,11 @@ describe('PayloadValidators', () => {
     expect(violations).toEqual(
       expect.arrayContaining([
         { pointer: '/customer/id', rule: 'required', message: 'is required' },
-        { pointer: '/customer/nickname', rule: 'additionalProperties', message: 'is not an allowed property' },
+        {
+          pointer: '/customer/nickname',
+          rule: 'additionalProperties',
+          message: 'is not an allowed property',
+        },
         { pointer: '/customer/email', rule: 'format', message: 'must be a valid email' },
         { pointer: '/amount', rule: 'type', message: 'must be an integer' },
       ]),
@@ -191,7 +213,10 @@ describe('PayloadValidators', () => {
   });
 
   it('validates against the latest version only', () => {
-    const et = eventType({ '1': { type: 'object', required: ['old'] }, '2': { type: 'object', required: ['new'] } });
+    const et = eventType({
+      '1': { type: 'object', required: ['old'] },
+      '2': { type: 'object', required: ['new'] },
+    });
     expect(new PayloadValidators().validate(et, { new: 1 })).toEqual([]);
   });
 
@@ -211,7 +236,12 @@ describe('PayloadValidators', () => {
 
   it('validates a draft-07 schema by draft-07 rules', () => {
     const et = eventType({
-      '1': { $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', items: [{ type: 'string' }], additionalItems: false },
+      '1': {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'array',
+        items: [{ type: 'string' }],
+        additionalItems: false,
+      },
     });
     const validators = new PayloadValidators();
     expect(validators.validate(et, ['a'])).toEqual([]);
@@ -238,13 +268,21 @@ describe('PayloadValidators', () => {
 
   it('lists at most 50 violations', () => {
     const et = eventType({ '1': { type: 'array', items: { type: 'string' } } });
-    expect(new PayloadValidators().validate(et, Array.from({ length: 200 }, (_, i) => i))).toHaveLength(50);
+    expect(
+      new PayloadValidators().validate(
+        et,
+        Array.from({ length: 200 }, (_, i) => i),
+      ),
+    ).toHaveLength(50);
   });
 
   it('costs microseconds per payload once compiled (measured, logged)', () => {
     const validators = new PayloadValidators();
     const et = eventType({ '1': customerSchema });
-    const payload = { customer: { id: 'cus_1', email: 'a@example.com', created_at: '2024-05-01T10:00:00Z' }, amount: 5 };
+    const payload = {
+      customer: { id: 'cus_1', email: 'a@example.com', created_at: '2024-05-01T10:00:00Z' },
+      amount: 5,
+    };
     const compileStart = process.hrtime.bigint();
     expect(validators.validate(et, payload)).toEqual([]);
     const compileNs = Number(process.hrtime.bigint() - compileStart);
@@ -289,7 +327,17 @@ describe('event type filters', () => {
     for (const ok of ['invoice.paid', 'invoice.*', 'billing.invoice.*', 'user-signup']) {
       expect(isValidEventTypeFilter(ok), ok).toBe(true);
     }
-    for (const bad of ['*', '.*', 'invoice*', 'invoice.*.paid', 'inv*.paid', 'invoice..*', '', 'a b', 'x'.repeat(257)]) {
+    for (const bad of [
+      '*',
+      '.*',
+      'invoice*',
+      'invoice.*.paid',
+      'inv*.paid',
+      'invoice..*',
+      '',
+      'a b',
+      'x'.repeat(257),
+    ]) {
       expect(isValidEventTypeFilter(bad), bad).toBe(false);
     }
   });

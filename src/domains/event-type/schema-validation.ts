@@ -143,7 +143,9 @@ export function checkJsonSchema(schema: unknown, at: string[] = []): ValidationI
   try {
     compileIsolated(ajv, schema);
   } catch (err) {
-    return [{ loc: at, msg: `cannot be compiled: ${(err as Error).message}`, type: 'value_error.jsonschema' }];
+    return [
+      { loc: at, msg: `cannot be compiled: ${(err as Error).message}`, type: 'value_error.jsonschema' },
+    ];
   }
   return [];
 }
@@ -161,7 +163,8 @@ function invalidPatterns(schema: Record<string, unknown>): Array<{ loc: string[]
   forEachSubschema(schema, (node, path) => {
     if (typeof node.pattern === 'string') tryCompile(node.pattern, [...path, 'pattern']);
     if (isPlainObject(node.patternProperties)) {
-      for (const key of Object.keys(node.patternProperties)) tryCompile(key, [...path, 'patternProperties', key]);
+      for (const key of Object.keys(node.patternProperties))
+        tryCompile(key, [...path, 'patternProperties', key]);
     }
   });
   return found;
@@ -171,10 +174,15 @@ function invalidPatterns(schema: Record<string, unknown>): Array<{ loc: string[]
  * Checks an event type's whole `schemas` map: version keys must be positive integers ("1",
  * "2", …) and every value a valid JSON Schema. `null`/absent is fine (no schema).
  */
-export function checkEventTypeSchemas(schemas: unknown, at: string[] = ['body', 'schemas']): ValidationIssue[] {
+export function checkEventTypeSchemas(
+  schemas: unknown,
+  at: string[] = ['body', 'schemas'],
+): ValidationIssue[] {
   if (schemas === null || schemas === undefined) return [];
   if (!isPlainObject(schemas)) {
-    return [{ loc: at, msg: 'must be an object keyed by schema version ("1", "2", …)', type: 'type_error.dict' }];
+    return [
+      { loc: at, msg: 'must be an object keyed by schema version ("1", "2", …)', type: 'type_error.dict' },
+    ];
   }
   const issues: ValidationIssue[] = [];
   for (const [version, schema] of Object.entries(schemas)) {
@@ -235,10 +243,18 @@ export class PayloadValidators {
     if (!latest) return null;
     const entry = this.#entryFor(eventType, latest.version, latest.schema);
     if (!entry.validate) {
-      return [{ pointer: '', rule: 'schema', message: `the event type's schema is unusable: ${entry.compileError}` }];
+      return [
+        {
+          pointer: '',
+          rule: 'schema',
+          message: `the event type's schema is unusable: ${entry.compileError}`,
+        },
+      ];
     }
     if (entry.validate(payload)) return [];
-    return (entry.validate.errors ?? []).slice(0, MAX_VIOLATIONS).map((e: ErrorObject) => describeViolation(e));
+    return (entry.validate.errors ?? [])
+      .slice(0, MAX_VIOLATIONS)
+      .map((e: ErrorObject) => describeViolation(e));
   }
 
   /** Drops the compiled schema of a deleted event type. */

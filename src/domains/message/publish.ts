@@ -4,6 +4,7 @@ import { conflict, invalidField } from '../../errors.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
+import { checkPublish } from '../event-type/publish-check.js';
 import { matchesEventType } from '../event-type/schema-validation.js';
 import type { MessageRow } from './repo.js';
 
@@ -17,9 +18,25 @@ export interface PublishInput {
   payloadRetentionPeriod?: number | null;
   payloadRetentionHours?: number | null;
   traceParent?: string | null;
+  /** The publishing request's id (`x-request-id`), logged with every attempt. */
+  requestId?: string | null;
 }
 
 const DAY_MS = 86_400_000;
+/** Deepest payload nesting accepted: far beyond real events, well within what JSON.stringify survives. */
+const MAX_PAYLOAD_DEPTH = 128;
+
+/** True when `value` nests objects/arrays deeper than `limit` (checked without recursion). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
 export function isSubscribed(
@@ -37,16 +54,51 @@ export function isSubscribed(
   return channels.some((c) => wanted.includes(c));
 }
 
+/** What publishing wrote: the message, how many deliveries it got, and when they are due (null = now). */
+export interface Published {
+  row: MessageRow;
+  fanOut: number;
+  deliverAt: number | null;
+}
+
 /**
  * Publishes a message: writes it and one delivery per subscribed endpoint in one
  * transaction (the outbox), so an acknowledged message is never without its deliveries.
  * A disabled endpoint's delivery is written held (not due), for recovery once enabled.
+ * The event catalog is checked first (`checkPublish`): a refused message writes nothing.
  */
-export async function publishMessage(
+export function publishMessage(
   ctx: HeraldContext,
   app: ApplicationRow,
   input: PublishInput,
-): Promise<{ row: MessageRow; fanOut: number; deliverAt: number | null }> {
+): Promise<Published> {
+  return writeMessage(ctx, app, input, null);
+}
+
+/**
+ * Publishes a message to one endpoint of the application only, whatever its event type and
+ * channel filters say (send-example, tests from the portal). Same checks and outbox as
+ * `publishMessage`; an unknown endpoint id yields a message with no delivery.
+ */
+export function publishToEndpoint(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  endpointId: string,
+  input: PublishInput,
+): Promise<Published> {
+  return writeMessage(ctx, app, input, endpointId);
+}
+
+async function writeMessage(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  input: PublishInput,
+  onlyEndpointId: string | null,
+): Promise<Published> {
+  if (nestsDeeperThan(input.payload, MAX_PAYLOAD_DEPTH)) {
+    throw invalidField(['body', 'payload'], `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  }
+  await checkPublish(ctx, input.eventType, input.payload);
   const now = ctx.now();
   let deliverAt: number | null = null;
   if (input.deliverAt) {
@@ -80,14 +132,21 @@ export async function publishMessage(
   const channels = input.channels ?? null;
 
   const fanOut = await ctx.store.db.transaction().execute(async (trx) => {
-    const endpoints = await trx
+    let query = trx
       .selectFrom('endpoint')
       .select(['id', 'disabled', 'event_types', 'channels'])
-      .where('app_id', '=', app.id)
-      .execute();
-    const subscribed = endpoints.filter((e) => isSubscribed(e, input.eventType, channels));
+      .where('app_id', '=', app.id);
+    if (onlyEndpointId !== null) query = query.where('id', '=', onlyEndpointId);
+    const endpoints = await query.execute();
+    const subscribed =
+      onlyEndpointId !== null
+        ? endpoints
+        : endpoints.filter((e) => isSubscribed(e, input.eventType, channels));
     try {
-      await trx.insertInto('message').values(row).execute();
+      await trx
+        .insertInto('message')
+        .values({ ...row, request_id: input.requestId ?? null })
+        .execute();
     } catch (err) {
       if (isUniqueViolation(err))
         throw conflict('A message with this eventId already exists for this application.');
