@@ -146,6 +146,7 @@ export class Dispatcher {
   }
 
   #accept(delivery: ClaimedDelivery, now: number): void {
+    if (delivery.reclaimed) this.#ctx.metrics.leasesReclaimed.inc();
     if (delivery.endpointDisabled) {
       // Held, not dropped: enabling the endpoint makes it due again.
       this.#writer.add(release(delivery, this.owner, null));

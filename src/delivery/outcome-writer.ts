@@ -1,6 +1,7 @@
 import type { HeraldContext } from '../context.js';
 import { disableEndpoint } from '../domains/endpoint/disable.js';
 import { operationalEvent } from '../domains/event-type/operational-events.js';
+import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
@@ -51,6 +52,7 @@ export class OutcomeWriter {
   addJudgement(delivery: ClaimedDelivery, judgement: Judgement, result: DeliveryResult): void {
     if (this.#closed) return;
     const { outcome } = judgement;
+    logAttempt(this.ctx.logger, delivery, judgement);
     this.#outcomes.push(outcome);
     const at = outcome.attempt?.created_at ?? this.ctx.now();
     const health = this.#health.get(delivery.endpointId) ?? {
@@ -135,7 +137,10 @@ export class OutcomeWriter {
         // A passing database fault should not turn into duplicate deliveries: try again a few
         // times. After that the leases expire and the deliveries are made again: nothing is lost.
         if (attempt >= WRITE_TRIES) {
-          logger.error({ err, count: outcomes.length }, 'recording delivery outcomes failed; the leases will expire');
+          logger.error(
+            { err, count: outcomes.length },
+            'recording delivery outcomes failed; the leases will expire',
+          );
           return;
         }
         logger.warn({ err, count: outcomes.length, attempt }, 'recording delivery outcomes failed; retrying');
@@ -157,7 +162,6 @@ export class OutcomeWriter {
             h.endpointId,
             `Every attempt has failed since ${since}.`,
             'failing',
-            undefined,
             h.firstFailureAt,
           );
         }
@@ -185,13 +189,7 @@ export class OutcomeWriter {
     }
   }
 
-  async #disable(
-    endpointId: string,
-    reason: string,
-    label: string,
-    delivery?: ClaimedDelivery,
-    failSince?: number,
-  ): Promise<void> {
+  async #disable(endpointId: string, reason: string, label: string, failSince?: number): Promise<void> {
     try {
       const changed = await disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
       if (!changed) return;

@@ -1,5 +1,49 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HeraldContext } from '../context.js';
+import { HttpError } from '../errors.js';
 import type { HeraldApp } from '../http/types.js';
+import { registerQueueGauges } from './queue-gauges.js';
 
-/** GET /metrics in Prometheus text format. */
-export async function observabilityRoutes(_app: HeraldApp, _ctx: HeraldContext): Promise<void> {}
+const BEARER = /^Bearer\s+(.+)$/i;
+
+/** Compares two secrets in time independent of where they differ (and of their lengths). */
+export function secretsMatch(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `GET /metrics` in Prometheus text format, outside `/api/` so API tokens are not needed
+ * (a scraper should not hold one). With `HERALD_METRICS_TOKEN` set it requires
+ * `Authorization: Bearer <token>`. Also counts every API request by route template.
+ */
+export async function observabilityRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  const { metrics } = ctx;
+  registerQueueGauges(ctx);
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route template, never the raw URL: ids in paths would make one series per resource.
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    metrics.httpRequests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    const token = ctx.config.metricsToken;
+    if (token !== null) {
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      if (!match || !secretsMatch(match[1]!.trim(), token)) {
+        throw new HttpError('unauthorized', 'GET /metrics needs the metrics token (HERALD_METRICS_TOKEN).', {
+          'www-authenticate': 'Bearer realm="metrics"',
+        });
+      }
+    }
+    const body = await metrics.registry.metrics();
+    return reply
+      .header('content-type', metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(body);
+  });
+}

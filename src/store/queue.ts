@@ -13,6 +13,10 @@ export interface ClaimedDelivery {
   payload: string | null;
   msgCreatedAt: number;
   traceParent: string | null;
+  /** The API request that published the message (`x-request-id`), for logs. */
+  requestId: string | null;
+  /** Another worker held it and let its lease expire. */
+  reclaimed: boolean;
   url: string;
   endpointUid: string | null;
   appUid: string | null;

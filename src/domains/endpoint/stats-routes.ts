@@ -9,7 +9,9 @@ const Ms = Nullable(Type.Integer({ minimum: 0 }));
 
 const WindowStats = Type.Object({
   attempts: Type.Integer({ description: 'Attempts made in the window.' }),
-  successRatio: Nullable(Type.Number({ description: 'Successful attempts / attempts; null without attempts.' })),
+  successRatio: Nullable(
+    Type.Number({ description: 'Successful attempts / attempts; null without attempts.' }),
+  ),
   latencyMs: Type.Object(
     { p50: Ms, p95: Ms, p99: Ms },
     { description: 'Attempt duration percentiles (nearest rank), in milliseconds.' },
@@ -63,7 +65,12 @@ export async function endpointStatsRoutes(app: HeraldApp, ctx: HeraldContext): P
     },
     async (request) => {
       const now = ctx.now();
-      const { endpoint } = await resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id);
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
       const range = statsRange(request.query, now);
       return endpointStats(ctx.store.db, endpoint, range, now);
     },

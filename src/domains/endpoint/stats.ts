@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { idAtTime } from '../../core/ids.js';
-import { HttpError } from '../../errors.js';
+import { HttpError, notFound } from '../../errors.js';
 import { type Database, STATUS } from '../../store/schema.js';
 import { iso } from '../common/json.js';
 import type { EndpointRow } from './repo.js';
@@ -105,15 +105,13 @@ async function windowStats(
     .where('id', '>=', from)
     .executeTakeFirstOrThrow();
   const attempts = Number(totals.attempts);
-  if (attempts === 0) return { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } };
+  if (attempts === 0)
+    return { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } };
 
   const ranks = PERCENTILES.map((p) => Math.max(1, Math.ceil(p * attempts)));
   const ranked = db
     .selectFrom('attempt')
-    .select([
-      'duration_ms',
-      sql<number>`row_number() over (order by duration_ms)`.as('rank'),
-    ])
+    .select(['duration_ms', sql<number>`row_number() over (order by duration_ms)`.as('rank')])
     .where('endpoint_id', '=', endpointId)
     .where('id', '>=', from)
     .as('ranked');
@@ -131,25 +129,39 @@ async function windowStats(
   };
 }
 
-/** Everything `GET …/endpoint/{id}/stats` answers, for one endpoint. */
+/**
+ * Everything `GET …/endpoint/{id}/stats` answers, for one endpoint. Read in one
+ * repeatable-read transaction, so the counts and the failure streak describe the same
+ * moment even while the worker is writing outcomes.
+ */
 export async function endpointStats(
   db: Kysely<Database>,
-  endpoint: EndpointRow,
+  endpoint: Pick<EndpointRow, 'id'>,
   range: { since: number; until: number },
   now: number,
 ): Promise<EndpointStats> {
-  const [counts, lastHour, lastDay] = await Promise.all([
-    deliveryCounts(db, endpoint.id, range.since, range.until),
-    windowStats(db, endpoint.id, now, HOUR_MS),
-    windowStats(db, endpoint.id, now, DAY_MS),
-  ]);
-  return {
-    ...counts,
-    consecutiveFailures: endpoint.consecutive_failures,
-    failingSince: iso(endpoint.first_failure_at),
-    lastSuccessAt: iso(endpoint.last_success_at),
-    lastFailureAt: iso(endpoint.last_failure_at),
-    lastHour,
-    lastDay,
-  };
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const health = await trx
+        .selectFrom('endpoint')
+        .select(['consecutive_failures', 'first_failure_at', 'last_success_at', 'last_failure_at'])
+        .where('id', '=', endpoint.id)
+        .executeTakeFirst();
+      // Deleted since the request resolved it.
+      if (!health) throw notFound('Endpoint not found.');
+      const counts = await deliveryCounts(trx, endpoint.id, range.since, range.until);
+      const lastHour = await windowStats(trx, endpoint.id, now, HOUR_MS);
+      const lastDay = await windowStats(trx, endpoint.id, now, DAY_MS);
+      return {
+        ...counts,
+        consecutiveFailures: Number(health.consecutive_failures),
+        failingSince: iso(health.first_failure_at),
+        lastSuccessAt: iso(health.last_success_at),
+        lastFailureAt: iso(health.last_failure_at),
+        lastHour,
+        lastDay,
+      };
+    });
 }

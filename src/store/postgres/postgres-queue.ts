@@ -19,15 +19,17 @@ export class PostgresQueue implements QueueStore {
   async claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
     const { rows } = await sql<ClaimedDelivery>`
       WITH due AS (
-        SELECT id FROM delivery WHERE due_at <= ${now} ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        SELECT id, lease_owner AS previous_owner FROM delivery WHERE due_at <= ${now} ORDER BY due_at LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE delivery d SET due_at = ${leaseUntil}, lease_owner = ${owner}, status = ${STATUS.sending}, updated_at = ${now}
         FROM due WHERE d.id = due.id
-        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type
+        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, due.previous_owner
       )
       SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
         c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
-        m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent",
+        m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent", m.request_id AS "requestId",
+        c.previous_owner IS NOT NULL AS reclaimed,
         e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
         e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
         e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt"
@@ -80,7 +82,9 @@ export class PostgresQueue implements QueueStore {
   }
 
   async renew(owner: string, ids: string[], leaseUntil: number): Promise<void> {
-    await sql`UPDATE delivery SET due_at = ${leaseUntil} WHERE id = ANY(${ids}::text[]) AND lease_owner = ${owner}`.execute(this.db);
+    await sql`UPDATE delivery SET due_at = ${leaseUntil} WHERE id = ANY(${ids}::text[]) AND lease_owner = ${owner}`.execute(
+      this.db,
+    );
   }
 
   async nextDueAt(): Promise<number | null> {

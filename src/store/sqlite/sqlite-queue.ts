@@ -12,7 +12,7 @@ import { type Database, STATUS } from '../schema.js';
 const CLAIMED_COLUMNS = `
   d.id, d.msg_id AS msgId, d.endpoint_id AS endpointId, d.app_id AS appId, d.attempt_count AS attemptCount,
   d.trigger_type AS triggerType, m.event_type AS eventType, m.event_id AS eventId, m.payload,
-  m.created_at AS msgCreatedAt, m.trace_parent AS traceParent, e.url, e.uid AS endpointUid, a.uid AS appUid,
+  m.created_at AS msgCreatedAt, m.trace_parent AS traceParent, m.request_id AS requestId, e.url, e.uid AS endpointUid, a.uid AS appUid,
   e.headers AS endpointHeaders, e.secrets AS endpointSecrets, e.disabled AS endpointDisabled,
   e.throttle_rate AS endpointThrottleRate, e.updated_at AS endpointUpdatedAt`;
 
@@ -58,10 +58,12 @@ export class SqliteQueue implements QueueStore {
 }
 
 function prepareStatements(raw: SqliteDatabase.Database) {
+  const dueIds = raw.prepare(
+    'SELECT id, lease_owner AS previousOwner FROM delivery WHERE due_at <= @now ORDER BY due_at LIMIT @limit',
+  );
   const claimIds = raw.prepare(`
     UPDATE delivery SET due_at = @leaseUntil, lease_owner = @owner, status = ${STATUS.sending}, updated_at = @now
-    WHERE id IN (SELECT id FROM delivery WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
-    RETURNING id`);
+    WHERE id IN (SELECT value FROM json_each(@ids))`);
   const claimed = raw.prepare(`
     SELECT ${CLAIMED_COLUMNS}
     FROM delivery d JOIN message m ON m.id = d.msg_id JOIN endpoint e ON e.id = d.endpoint_id
@@ -95,15 +97,19 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     ),
     claim: raw.transaction(
       (owner: string, limit: number, now: number, leaseUntil: number): ClaimedDelivery[] => {
-        const ids = (claimIds.all({ owner, limit, now, leaseUntil }) as { id: string }[]).map((r) => r.id);
-        if (ids.length === 0) return [];
-        const rows = claimed.all({ ids: JSON.stringify(ids) }) as (Omit<
-          ClaimedDelivery,
-          'endpointDisabled'
-        > & {
+        const due = dueIds.all({ now, limit }) as { id: string; previousOwner: string | null }[];
+        if (due.length === 0) return [];
+        const ids = JSON.stringify(due.map((r) => r.id));
+        claimIds.run({ owner, now, leaseUntil, ids });
+        const reclaimed = new Set(due.filter((r) => r.previousOwner !== null).map((r) => r.id));
+        const rows = claimed.all({ ids }) as (Omit<ClaimedDelivery, 'endpointDisabled' | 'reclaimed'> & {
           endpointDisabled: number;
         })[];
-        return rows.map((row) => ({ ...row, endpointDisabled: row.endpointDisabled === 1 }));
+        return rows.map((row) => ({
+          ...row,
+          endpointDisabled: row.endpointDisabled === 1,
+          reclaimed: reclaimed.has(row.id),
+        }));
       },
     ),
     complete: raw.transaction(
