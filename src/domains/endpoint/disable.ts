@@ -43,7 +43,8 @@ export async function enableEndpoint(db: Kysely<Database>, endpointId: string, n
       .where('id', '=', endpointId)
       .returning('throttle_rate')
       .executeTakeFirst();
-    const due = sql<number>`${now} + ${dueOffsetSql(sql<number>`held.rn`, replayRate(endpoint?.throttle_rate ?? null))}`;
+    const rate = replayRate(endpoint?.throttle_rate ?? null);
+    const due = sql<number>`${now} + ${dueOffsetSql(sql<number>`held.rn`, rate)}`;
     // One statement for the whole backlog: the rank of each held row sets its due time.
     const result = await sql`
       UPDATE delivery SET due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now}

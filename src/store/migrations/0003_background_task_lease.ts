@@ -18,5 +18,9 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
     .column('id')
     .where(sql.ref('status'), '=', sql.lit('running'))
     .execute();
-  await db.schema.createIndex('background_task_app').on('background_task').columns(['app_id', 'id']).execute();
+  await db.schema
+    .createIndex('background_task_app')
+    .on('background_task')
+    .columns(['app_id', 'id'])
+    .execute();
 }

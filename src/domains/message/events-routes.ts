@@ -1,0 +1,107 @@
+import { Type } from '@sinclair/typebox';
+import type { HeraldContext } from '../../context.js';
+import { idAtTime } from '../../core/ids.js';
+import type { HeraldApp } from '../../http/types.js';
+import { resolveApplication } from '../application/access.js';
+import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
+import { jsonArrayHas, messageOut } from './repo.js';
+import { AfterQuery, ChannelQuery, EventTypesQuery, LimitQuery } from './schemas.js';
+
+/**
+ * Messages younger than this are not served yet. Message ids are taken when a publish
+ * starts and become visible when its transaction commits, so a message can appear after
+ * one with a later id has been served (a slower transaction, another process, the same
+ * millisecond with a lower random part). Serving only ids older than the window means an
+ * iterator never moves past a message still to appear: every message exactly once.
+ */
+export const SETTLE_MS = 1_000;
+
+export const MessageEventsOut = Type.Object(
+  {
+    data: Type.Array(Type.Ref('MessageOut')),
+    iterator: Type.String({ description: 'Pass it back to get what came after this page.' }),
+    done: Type.Boolean({ description: 'True when nothing more is available yet: poll again later.' }),
+  },
+  { $id: 'MessageEventsOut' },
+);
+
+/**
+ * The pull feed (Svix's `v1.message.events`): an application's messages oldest first, with
+ * an iterator a consumer keeps to catch up by polling, no endpoint needed.
+ */
+export async function messageEventsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
+  app.addSchema(MessageEventsOut);
+
+  app.get(
+    '/api/v1/app/:app_id/events',
+    {
+      schema: {
+        operationId: 'v1.message.events',
+        summary: 'Stream Messages',
+        description:
+          "The application's messages, oldest first, filtered by event types and channels (a message on any of " +
+          'the channels). Keep the `iterator` of each page and pass it back to continue: polling this way ' +
+          'returns every message exactly once. Messages appear once they are `settle_ms` old (default 1000), ' +
+          'so that one still being written when a page is served is not skipped; `settle_ms=0` serves the ' +
+          'newest at once but may then miss a message written concurrently.',
+        tags: ['Message'],
+        params: Type.Object({ app_id: AppIdParam }),
+        querystring: Type.Object({
+          limit: Type.Optional(LimitQuery),
+          iterator: Type.Optional(
+            Type.String({
+              pattern: '^msg_[A-Za-z0-9]{27}$',
+              description: 'The iterator returned from a prior invocation',
+            }),
+          ),
+          event_types: Type.Optional(EventTypesQuery),
+          channels: Type.Optional(
+            Type.Array(ChannelQuery, {
+              uniqueItems: true,
+              description: 'Filter response based on the channels',
+            }),
+          ),
+          after: Type.Optional(AfterQuery),
+          settle_ms: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 60_000,
+              default: SETTLE_MS,
+              description: 'Herald: serve only messages at least this many milliseconds old.',
+            }),
+          ),
+        }),
+        response: { 200: Type.Ref('MessageEventsOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const application = await resolveApplication(ctx, request, request.params.app_id);
+      const limit = q.limit ?? 50;
+      const settleMs = q.settle_ms ?? SETTLE_MS;
+      let query = ctx.store.db
+        .selectFrom('message')
+        .selectAll()
+        .where('app_id', '=', application.id)
+        .where('id', '<', idAtTime('msg', ctx.now() - settleMs + 1));
+      // Without an iterator the feed starts at `after`, or at the oldest message kept.
+      const start = q.after !== undefined ? idAtTime('msg', Date.parse(q.after) + 1) : null;
+      if (q.iterator) query = query.where('id', '>', q.iterator);
+      if (start) query = query.where('id', '>=', start);
+      if (q.event_types?.length) query = query.where('event_type', 'in', q.event_types);
+      const channels = q.channels ?? [];
+      if (channels.length > 0)
+        query = query.where((eb) => eb.or(channels.map((c) => jsonArrayHas('message.channels', c))));
+      const rows = await query
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      return {
+        data: page.map((row) => messageOut(row)),
+        iterator: page.at(-1)?.id ?? q.iterator ?? start ?? idAtTime('msg', 0),
+        done: rows.length <= limit,
+      };
+    },
+  );
+}
