@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
 import type { HeraldContext } from './context.js';
 import { applicationRoutes } from './domains/application/routes.js';
 import {
@@ -16,16 +16,23 @@ import { authenticate } from './domains/auth/authenticate.js';
 import { authRoutes } from './domains/auth/routes.js';
 import { backgroundTaskRoutes } from './domains/background-task/routes.js';
 import { HTTPValidationError, HttpErrorOut } from './domains/common/schemas.js';
+import { endpointRecoveryRoutes } from './domains/endpoint/recovery-routes.js';
 import { endpointRoutes } from './domains/endpoint/routes.js';
 import { ENDPOINT_SCHEMAS } from './domains/endpoint/schemas.js';
+import { sendExampleRoutes } from './domains/endpoint/send-example-routes.js';
+import { endpointStatsRoutes } from './domains/endpoint/stats-routes.js';
 import { eventTypeRoutes } from './domains/event-type/routes.js';
 import { healthRoutes } from './domains/health/routes.js';
+import { messageEventsRoutes } from './domains/message/events-routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
+import { statsRoutes } from './domains/stats/routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
+import { installRateLimit } from './http/rate-limit.js';
 import type { HeraldApp } from './http/types.js';
 import { uiRoutes } from './http/ui.js';
+import { installValidators } from './http/validation.js';
 import { observabilityRoutes } from './observability/routes.js';
 import { VERSION } from './version.js';
 
@@ -43,19 +50,29 @@ declare module 'fastify' {
 export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: ctx.config.maxPayloadBytes,
     // Refuse __proto__/constructor keys outright instead of silently dropping them.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
-    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
-    ajv: {
-      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false },
+    // Paths carry uids of up to 256 characters (Fastify's default stops at 100).
+    routerOptions: { maxParamLength: 300 },
+    // Errors raised before routing (an over-long path parameter, a malformed URL) get Svix's body too.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const body = tooLong
+        ? { code: 'not_found', detail: 'Entity not found.' }
+        : { code: 'bad_request', detail: 'The URL is malformed.' };
+      (reply as unknown as FastifyReply).code(tooLong ? 404 : 400).send(body);
     },
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  installValidators(app);
+  // The API takes JSON only: a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -115,6 +132,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     request.auth = await authenticate(ctx, request);
   });
 
+  installRateLimit(app, ctx);
   installIdempotency(app, ctx);
 
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
@@ -125,11 +143,16 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   await authRoutes(app, ctx);
   await applicationRoutes(app, ctx);
   await endpointRoutes(app, ctx);
+  await endpointStatsRoutes(app, ctx);
   await messageRoutes(app, ctx);
   await attemptRoutes(app, ctx);
   await eventTypeRoutes(app, ctx);
+  await sendExampleRoutes(app, ctx);
   await backgroundTaskRoutes(app, ctx);
+  await endpointRecoveryRoutes(app, ctx);
+  await messageEventsRoutes(app, ctx);
   await observabilityRoutes(app, ctx);
+  await statsRoutes(app, ctx);
   await uiRoutes(app, ctx);
   return app;
 }

@@ -1,6 +1,8 @@
 import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
+import { startTaskRunner, type TaskRunner } from '../domains/background-task/runner.js';
+import { startRetention } from '../retention/purge.js';
 import { USER_AGENT } from '../version.js';
 import { createRuntime } from './runtime.js';
 
@@ -35,6 +37,10 @@ export async function startHerald(
     dispatcher = new Dispatcher(ctx, { client: runtime.client, userAgent: USER_AGENT });
     dispatcher.start();
   }
+  // Background tasks (recover, replays) run where deliveries do.
+  const tasks: TaskRunner | null = role !== 'api' ? startTaskRunner(ctx) : null;
+  // Retention purges run where deliveries do (one process on SQLite; harmless in several on PostgreSQL).
+  const retention = role !== 'api' ? startRetention(ctx) : null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   let url: string | null = null;
   try {
@@ -49,6 +55,8 @@ export async function startHerald(
       );
     }
   } catch (err) {
+    await retention?.stop();
+    await tasks?.stop();
     await dispatcher?.stop(0);
     await runtime.close();
     throw err;
@@ -61,6 +69,8 @@ export async function startHerald(
       stopping ??= (async () => {
         ctx.logger.info('shutting down');
         await app?.close();
+        await retention?.stop();
+        await tasks?.stop();
         await dispatcher?.stop();
         await runtime.close();
       })();

@@ -101,6 +101,18 @@ export function installErrorHandler(app: HeraldApp): void {
     ) {
       return reply.code(400).send(new HttpError('bad_request', 'The request body is not valid JSON.').body());
     }
+    // PostgreSQL cannot store U+0000 in text; SQLite can. Same answer on both: the value is refused.
+    if (error.code === '22021' || error.code === '22P05') {
+      return reply.code(422).send({
+        detail: [
+          {
+            loc: ['body'],
+            msg: 'A value contains a character that cannot be stored (U+0000).',
+            type: 'value_error.str.nul',
+          },
+        ],
+      });
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ code: 'bad_request', detail: error.message });
     }

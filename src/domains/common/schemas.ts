@@ -2,7 +2,11 @@ import { type TSchema, Type } from '@sinclair/typebox';
 
 /** Shapes shared by every domain's routes, named as in Svix's OpenAPI document. */
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T | null`. Null comes first: with type coercion on (query strings need it), ajv would
+ * otherwise coerce a JSON null into "" or 0 against the first branch.
+ */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
 
 export const UID_PATTERN = '^[a-zA-Z0-9\\-_.]+$';
 export const CHANNEL_PATTERN = '^[a-zA-Z0-9\\-_.:+]+$';

@@ -252,7 +252,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
     {
       schema: {
-        operationId: 'v1.endpoint.update-headers',
+        operationId: 'v1.endpoint.set-headers',
         summary: 'Update Endpoint Headers',
         tags,
         params,

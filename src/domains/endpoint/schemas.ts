@@ -4,6 +4,7 @@ import { Channels, DateTime, ListResponse, Metadata, Nullable, Uid } from '../co
 /** Event type names, or a trailing wildcard (`invoice.*`): a Herald extension Svix SDKs pass through. */
 const EventTypeFilter = Type.Array(Type.String({ maxLength: 256, pattern: '^[a-zA-Z0-9\\-_.]+\\*?$' }), {
   minItems: 1,
+  maxItems: 1000,
   uniqueItems: true,
 });
 const Url = Type.String({ format: 'uri', minLength: 1, maxLength: 65536 });

@@ -1,0 +1,37 @@
+import { Ajv, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import type { HeraldApp } from './types.js';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+const COMMON: Options = { removeAdditional: true, useDefaults: true, allErrors: false, strict: false };
+
+/**
+ * Validators for request parts. Query strings and path parameters arrive as text, so they
+ * are coerced ("10" → 10, a lone value → a one-item array). JSON bodies are not: coercion
+ * there would let `["x"]` pass as a string or `null` become `""`, and store what the
+ * client never meant.
+ */
+export function installValidators(app: HeraldApp): void {
+  const body = addFormats(new Ajv({ ...COMMON, coerceTypes: false }));
+  const text = addFormats(new Ajv({ ...COMMON, coerceTypes: 'array' }));
+  const known = new Set<string>();
+  const compiler: FastifySchemaCompiler<FastifySchema> = ({ schema, httpPart }) => {
+    // Shared schemas are registered with app.addSchema before the routes compile.
+    for (const [id, shared] of Object.entries(app.getSchemas())) {
+      if (known.has(id)) continue;
+      known.add(id);
+      // A schema with its own $id is known by it; giving the same key again is an error in ajv.
+      const key = (shared as { $id?: string }).$id ? undefined : id;
+      body.addSchema(shared as object, key);
+      text.addSchema(shared as object, key);
+    }
+    const ajv = httpPart === 'body' ? body : text;
+    // A route may use a shared schema itself (not a $ref to it): reuse its compiled validator.
+    const id = (schema as { $id?: string }).$id;
+    return (id && ajv.getSchema(id)) || ajv.compile(schema as object);
+  };
+  app.setValidatorCompiler(compiler);
+}
