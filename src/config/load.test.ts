@@ -38,11 +38,12 @@ describe('configuration', () => {
 
   it('reads DATABASE_URL when HERALD_DATABASE_URL is unset', () => {
     const secret = Buffer.alloc(32, 1).toString('base64');
-    expect(loadConfig({ env: { DATABASE_URL: 'postgres://db/herald', HERALD_MAIN_SECRET: secret } }).databaseUrl).toBe(
-      'postgres://db/herald',
-    );
     expect(
-      loadConfig({ env: { DATABASE_URL: 'postgres://db/x', HERALD_DATABASE_URL: 'sqlite:/tmp/h.db' } }).databaseUrl,
+      loadConfig({ env: { DATABASE_URL: 'postgres://db/herald', HERALD_MAIN_SECRET: secret } }).databaseUrl,
+    ).toBe('postgres://db/herald');
+    expect(
+      loadConfig({ env: { DATABASE_URL: 'postgres://db/x', HERALD_DATABASE_URL: 'sqlite:/tmp/h.db' } })
+        .databaseUrl,
     ).toBe('sqlite:/tmp/h.db');
   });
 
@@ -52,8 +53,14 @@ describe('configuration', () => {
     [{ HERALD_HTTPS_ONLY: 'maybe' }, /HERALD_HTTPS_ONLY.*"maybe" is not a boolean/],
     [{ HERALD_DATABASE_URL: 'mysql://x' }, /HERALD_DATABASE_URL/],
     [{ HERALD_DEFAULT_SIGNATURE_TYPE: 'rsa' }, /HERALD_DEFAULT_SIGNATURE_TYPE.*not one of hmac, ed25519/],
-    [{ HERALD_REQUEST_TIMEOUT_MS: '60000' }, /HERALD_LEASE_MS \(60000\) must exceed HERALD_REQUEST_TIMEOUT_MS \(60000\)/],
-    [{ HERALD_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook' }, /HERALD_OPERATIONAL_WEBHOOK_SECRET is required/],
+    [
+      { HERALD_REQUEST_TIMEOUT_MS: '60000' },
+      /HERALD_LEASE_MS \(60000\) must exceed HERALD_REQUEST_TIMEOUT_MS \(60000\)/,
+    ],
+    [
+      { HERALD_OPERATIONAL_WEBHOOK_URL: 'https://ops.example.com/hook' },
+      /HERALD_OPERATIONAL_WEBHOOK_SECRET is required/,
+    ],
     [{ HERALD_DATABASE_URL: 'postgres://db/herald' }, /HERALD_MAIN_SECRET is required with PostgreSQL/],
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
