@@ -68,7 +68,10 @@ describe('sqlite: the operator dashboard in a real browser', () => {
     const page = await context.newPage();
     errors = watchErrors(page);
     await page.goto(`${herald.url}/`);
-    // Keyboard only: the token field has focus, Enter submits.
+    // Keyboard only: once the page is up the token field has focus, and Enter submits.
+    const field = page.getByLabel('Admin token');
+    await field.waitFor();
+    await expect.poll(() => field.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
     await page.keyboard.type(TEST_ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
