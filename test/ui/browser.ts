@@ -1,12 +1,20 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium; `.ci/run` installs it (`apt-get install -y chromium`) when it is missing. */
 export const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Where the end-to-end run leaves screenshots of the main screens, for the README. */
-export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Where the end-to-end run leaves screenshots of the main screens: a temporary folder, so a test
+ * run leaves the working tree clean. To refresh the README's pictures:
+ * `HERALD_SCREENSHOTS_DIR=docs/screenshots npx vitest run test/ui`.
+ */
+export const SCREENSHOTS = resolve(
+  process.env.HERALD_SCREENSHOTS_DIR ?? join(tmpdir(), 'herald-screenshots'),
+);
 
 const UI_INDEX = fileURLToPath(new URL('../../ui/dist/index.html', import.meta.url));
 
