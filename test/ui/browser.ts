@@ -69,5 +69,5 @@ export function watchErrors(page: Page): string[] {
 /** Saves a screenshot of the viewport (kept small: 1280×800, no full page) to docs/screenshots/NAME.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, animations: 'disabled' });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
 }
