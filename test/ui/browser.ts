@@ -66,7 +66,7 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Saves a screenshot of the viewport (kept small: 1280×800, no full page) to docs/screenshots/NAME.png. */
+/** Saves a screenshot of the viewport (kept small: 1280×800, no full page) to SCREENSHOTS/NAME.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
