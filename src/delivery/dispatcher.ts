@@ -175,6 +175,7 @@ export class Dispatcher {
   /** Starts what the lane and the worker have room for. */
   #drain(lane: Lane): void {
     const { workerConcurrency, endpointConcurrency } = this.#ctx.config;
+    const shared = this.#ctx.store.queue.takeTokens !== undefined;
     while (
       this.#running &&
       lane.queue.length > 0 &&
@@ -182,14 +183,43 @@ export class Dispatcher {
       this.#inFlight < workerConcurrency
     ) {
       const next = lane.queue[0]!;
-      const wait = lane.takeToken(next.endpointThrottleRate, this.#ctx.now());
-      if (wait > 0) {
-        this.#drainLater(lane, wait);
-        return;
+      const rate = next.endpointThrottleRate;
+      if (rate && shared) {
+        if (lane.granted === 0) {
+          this.#fetchTokens(lane, rate);
+          return;
+        }
+        lane.granted--;
+      } else {
+        const wait = lane.takeToken(rate, this.#ctx.now());
+        if (wait > 0) {
+          this.#drainLater(lane, wait);
+          return;
+        }
       }
       lane.queue.shift();
       this.#send(lane, next);
     }
+  }
+
+  /** Asks the shared bucket for a few tokens at a time (a quarter second's worth), then drains. */
+  #fetchTokens(lane: Lane, rate: number): void {
+    if (lane.fetching) return;
+    lane.fetching = true;
+    const want = Math.min(lane.queue.length, Math.max(1, Math.ceil(rate / 4)));
+    this.#ctx.store.queue.takeTokens!(lane.endpointId, rate, want).then(
+      (granted) => {
+        lane.fetching = false;
+        lane.granted += granted;
+        if (granted > 0) this.#drain(lane);
+        else this.#drainLater(lane, Math.ceil(1000 / rate));
+      },
+      (err) => {
+        lane.fetching = false;
+        this.#ctx.logger.error({ err, endpointId: lane.endpointId }, 'taking rate-limit tokens failed');
+        this.#drainLater(lane, 1_000);
+      },
+    );
   }
 
   #drainLater(lane: Lane, ms: number): void {

@@ -12,6 +12,10 @@ export class Lane {
   avgSeconds: number | null = null;
   /** The last try timed out or could not connect: run at a trickle until it answers again. */
   sick = false;
+  /** Tokens granted by the shared (database) bucket and not used yet. */
+  granted = 0;
+  /** A request for shared tokens is under way. */
+  fetching = false;
   #tokens = 0;
   #refilledAt = 0;
 

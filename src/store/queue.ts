@@ -71,6 +71,13 @@ export interface QueueStore {
    * claimed however long its queue takes; a dead one stops renewing and loses it.
    */
   renew(owner: string, ids: string[], leaseUntil: number): Promise<void>;
+  /**
+   * Takes up to `want` tokens from the shared bucket `key` (refilled at `ratePerSecond`, holding
+   * at most one second's worth) and returns how many it got. Present where several processes
+   * share the work (PostgreSQL), so an endpoint's `throttleRate` holds across all of them;
+   * absent on SQLite, whose one process keeps the bucket in memory.
+   */
+  takeTokens?(key: string, ratePerSecond: number, want: number): Promise<number>;
   /** The earliest time anything becomes due, or null when nothing is owed. */
   nextDueAt(): Promise<number | null>;
 }

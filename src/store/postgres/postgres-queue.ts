@@ -87,6 +87,22 @@ export class PostgresQueue implements QueueStore {
     );
   }
 
+  async takeTokens(key: string, ratePerSecond: number, want: number): Promise<number> {
+    // The database's clock, not the process's: workers on several machines share one bucket.
+    const now = sql`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+    await sql`INSERT INTO rate_limit (key, tokens, updated_at) VALUES (${key}, ${ratePerSecond}, ${now})
+      ON CONFLICT (key) DO NOTHING`.execute(this.db);
+    const { rows } = await sql<{ granted: number }>`
+      WITH cur AS (
+        SELECT key, LEAST(${ratePerSecond}::float8, tokens + GREATEST(0, ${now} - updated_at) / 1000.0 * ${ratePerSecond}) AS avail
+        FROM rate_limit WHERE key = ${key} FOR UPDATE
+      )
+      UPDATE rate_limit r SET tokens = cur.avail - LEAST(${want}, FLOOR(cur.avail)), updated_at = GREATEST(r.updated_at, ${now})
+      FROM cur WHERE r.key = cur.key
+      RETURNING LEAST(${want}, FLOOR(cur.avail))::int AS granted`.execute(this.db);
+    return rows[0]?.granted ?? 0;
+  }
+
   async nextDueAt(): Promise<number | null> {
     const { rows } = await sql<{
       next: number | null;
