@@ -1,0 +1,258 @@
+/**
+ * The results of one run: the JSON written to `bench/results/latest.json`, the targets of
+ * issue 9 checked against it, and the Markdown tables printed (and pasted into BENCHMARKS.md).
+ */
+import type { BaselineResult, BracketedB0 } from './baselines/run.js';
+import type { Backend } from './database.js';
+import type { DrainResult } from './scenarios/drain.js';
+import type { FanoutRow } from './scenarios/fanout.js';
+import type { HistoryResult } from './scenarios/history.js';
+import type { IsolationResult } from './scenarios/isolation.js';
+import type { LatencyResult } from './scenarios/latency.js';
+import type { LiveResult } from './scenarios/live.js';
+import type { MemoryResult } from './scenarios/memory.js';
+
+/** Everything measured on one backend (absent: not selected or failed). */
+export interface BackendResults {
+  skipped?: string;
+  error?: string;
+  /** Scenarios that threw, by name, with the first line of the error. */
+  failures?: Record<string, string>;
+  drain?: DrainResult;
+  live?: LiveResult;
+  latency?: LatencyResult;
+  fanout?: FanoutRow[];
+  isolation?: IsolationResult;
+  /** Peak RSS of the delivering process across Live, Latency, Fan-out and Isolation, MiB. */
+  onlinePeakRssMiB?: number | null;
+  history?: HistoryResult;
+  memory?: MemoryResult;
+}
+
+/** A peer with the B0 measured just before and after it. */
+export interface PeerResult extends BaselineResult {
+  b0: BracketedB0;
+  ratioToB0: number | null;
+}
+
+/** The whole run, as written to `bench/results/latest.json`. */
+export interface RunResults {
+  startedAt: string;
+  durationS: number;
+  machine: Record<string, unknown>;
+  options: Record<string, unknown>;
+  peers: PeerResult[];
+  backends: Partial<Record<Backend, BackendResults>>;
+  checks: Check[];
+}
+
+/** One target of issue 9 and how this run did (null: no number to judge by). */
+export interface Check {
+  backend: Backend | 'all';
+  target: string;
+  value: string;
+  pass: boolean | null;
+}
+
+const DRAIN_TARGET: Record<Backend, number> = { sqlite: 0.5, postgres: 0.4 };
+const LATENCY_TARGET: Record<Backend, [number, number]> = { sqlite: [5, 20], postgres: [10, 30] };
+
+/** The targets of issue 9, each judged on this run's numbers (null: not measured). */
+export function checkTargets(r: RunResults): Check[] {
+  const checks: Check[] = [];
+  const bestPeer = Math.max(0, ...r.peers.map((p) => p.ratioToB0 ?? 0));
+  for (const [backend, b] of Object.entries(r.backends) as [Backend, BackendResults][]) {
+    if (b.drain) {
+      const ratio = b.drain.ratioToB0;
+      checks.push({
+        backend,
+        target: `drain ≥ ${DRAIN_TARGET[backend]} × B0`,
+        value: `${ratio ?? '—'} × B0`,
+        pass: ratio === null ? false : ratio >= DRAIN_TARGET[backend],
+      });
+      if (r.peers.length)
+        checks.push({
+          backend,
+          target: 'drain above every peer',
+          value: `${ratio ?? '—'} vs best peer ${bestPeer} × B0`,
+          pass: ratio !== null && ratio > bestPeer,
+        });
+      checks.push({
+        backend,
+        target: 'every delivery has its attempt recorded',
+        value: `${b.drain.attemptsRecorded} attempts for ${b.drain.delivered} deliveries`,
+        pass: b.drain.attemptsRecorded >= b.drain.messages && b.drain.delivered === b.drain.messages,
+      });
+    }
+    if (b.latency) {
+      const [p50, p99] = LATENCY_TARGET[backend];
+      const u = b.latency.unloaded;
+      checks.push({
+        backend,
+        target: `unloaded latency p50 ≤ ${p50} ms, p99 ≤ ${p99} ms`,
+        value: `p50 ${u.p50} ms, p99 ${u.p99} ms`,
+        pass: u.p50 !== null && u.p99 !== null && u.p50 <= p50 && u.p99 <= p99,
+      });
+    }
+    if (b.history) {
+      checks.push({
+        backend,
+        target: 'drain with 1M old attempts within 10% of empty',
+        value: `${b.history.normalisedRatio ?? '—'} (B0-normalised), ${b.history.rateRatio ?? '—'} raw, CPU per delivery ${b.history.cpuRatio ?? '—'}×`,
+        pass: b.history.normalisedRatio === null ? false : b.history.normalisedRatio >= 0.9,
+      });
+    }
+    if (b.memory) {
+      checks.push({
+        backend,
+        target: `peak RSS < 300 MB with a ${b.memory.backlog.toLocaleString('en')} backlog`,
+        value: `${b.memory.peakRssMiB} MiB`,
+        pass: b.memory.peakRssMiB !== null && b.memory.peakRssMiB * 1.048576 < 300,
+      });
+    }
+    if (b.isolation) {
+      checks.push({
+        backend,
+        target: 'healthy p99 stays near healthy-only (no number given: shown as a ratio)',
+        value: `${b.isolation.healthyOnly.latency.p99} → ${b.isolation.mixed.latency.p99} ms (${b.isolation.p99Ratio}×) at ${b.isolation.ratePerSec} messages/s × 17 healthy endpoints`,
+        pass: null,
+      });
+    }
+  }
+  return checks;
+}
+
+const n = (v: number | null | undefined) => (v == null ? '—' : v.toLocaleString('en'));
+const mark = (pass: boolean | null | undefined) => (pass === true ? ' ✓' : pass === false ? ' ✗' : '');
+const pair = (a: number | null | undefined, b: number | null | undefined) => `${n(a)} / ${n(b)}`;
+
+/** The drain table: Herald on each backend and every peer, each against the B0 run just before it. */
+function drainTable(r: RunResults, backends: Backend[]): string[] {
+  const out = [
+    '| Drain, 1 endpoint, 20,000 queued | deliveries/s | B0 before / after | **× B0** | CPU ms per 1k deliveries (B0) |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const b of backends) {
+    const d = r.backends[b]!.drain;
+    if (!d) continue;
+    out.push(
+      `| **Herald, ${b}** (every attempt recorded) | ${n(d.rate)} | ${pair(d.b0.before, d.b0.after)} | **${d.ratioToB0 ?? '—'}** | ${n(d.cpuMsPer1k)} (${n(d.b0.cpuMsPer1k)}) |`,
+    );
+  }
+  for (const p of r.peers) {
+    out.push(
+      `| ${p.name}, no delivery log${p.error ? ` (${p.error})` : ''} | ${n(p.rate)} | ${pair(p.b0.before, p.b0.after)} | ${p.ratioToB0 ?? '—'} | ${n(p.cpuMsPer1k)} (${n(p.b0.cpuMsPer1k)}) |`,
+    );
+  }
+  return out;
+}
+
+/** The baselines' table and Herald's table, in Markdown. */
+export function formatTables(r: RunResults): string {
+  const backends = (Object.keys(r.backends) as Backend[]).filter((b) => !r.backends[b]!.skipped);
+  const out: string[] = [];
+  if (r.peers.length || backends.some((b) => r.backends[b]!.drain)) out.push(...drainTable(r, backends), '');
+  if (backends.length === 0) return out.join('\n');
+
+  const check = (b: Backend, prefix: string) =>
+    r.checks.find((c) => c.backend === b && c.target.startsWith(prefix))?.pass;
+  // A scenario left out of the run leaves no empty row behind.
+  const row = (label: string, cell: (x: BackendResults, b: Backend) => string, target = '') => {
+    const cells = backends.map((b) => cell(r.backends[b]!, b));
+    if (cells.some((c) => c !== '—')) out.push(`| ${label} | ${cells.join(' | ')} | ${target} |`);
+  };
+  out.push(
+    `| Scenario | ${backends.join(' | ')} | target |`,
+    `|---|${backends.map(() => '---:').join('|')}|---|`,
+  );
+
+  row(
+    'Drain: deliveries/s (× B0)',
+    (x, b) => (x.drain ? `${n(x.drain.rate)} (${x.drain.ratioToB0}×)${mark(check(b, 'drain ≥'))}` : '—'),
+    '≥ 0.5× SQLite, ≥ 0.4× PG',
+  );
+  row('Drain: worker CPU per delivery (× B0)', (x) => (x.drain ? `${x.drain.cpuRatioToB0 ?? '—'}×` : '—'));
+  row(
+    'Drain: attempts recorded',
+    (x) => (x.drain ? pair(x.drain.attemptsRecorded, x.drain.messages) : '—'),
+    'all',
+  );
+  row('Drain: worker peak RSS (MiB)', (x) => n(x.drain?.peakRssMiB));
+  row(
+    'Live: published/s · delivered/s',
+    (x) => (x.live ? `${n(x.live.publishedPerSec)} · ${n(x.live.deliveredPerSec)}` : '—'),
+    `${r.options.clients} API clients`,
+  );
+  row('Live: publish→receipt p50 / p99 (ms)', (x) =>
+    x.live ? pair(x.live.latency.p50, x.live.latency.p99) : '—',
+  );
+  for (const size of [1, 10, 100, 1000]) {
+    row(`Fan-out ${size}: ms to last receipt · deliveries/s`, (x) => {
+      const f = x.fanout?.find((f) => f.endpoints === size);
+      return f ? `${n(f.timeToAllMs)} · ${n(f.deliveriesPerSec)}${f.error ? ' (incomplete)' : ''}` : '—';
+    });
+  }
+  row(
+    'Latency unloaded: p50 / p99 (ms)',
+    (x, b) =>
+      x.latency
+        ? `${pair(x.latency.unloaded.p50, x.latency.unloaded.p99)}${mark(check(b, 'unloaded'))}`
+        : '—',
+    '≤ 5 / 20 SQLite, ≤ 10 / 30 PG',
+  );
+  row("… of which the API's 202: p50 / p99 (ms)", (x) =>
+    x.latency ? pair(x.latency.unloaded.apiAck.p50, x.latency.unloaded.apiAck.p99) : '—',
+  );
+  row(
+    'Latency at ½ drain rate: p50 / p99 (ms)',
+    (x) => {
+      const l = x.latency?.loaded;
+      if (!l) return '—';
+      const lag =
+        l.maxSendLagMs > 100
+          ? `; API ${n(l.published)} of ${n(l.scheduled)}, up to ${n(l.maxSendLagMs)} ms late`
+          : '';
+      return `${pair(l.p50, l.p99)} at ${n(l.ratePerSec)}/s${lag}`;
+    },
+    'from scheduled time',
+  );
+  row(
+    'History, 1M old attempts: deliveries/s (× empty)',
+    (x, b) =>
+      x.history
+        ? `${n(x.history.drain.rate)} (${x.history.normalisedRatio}×; raw ${x.history.rateRatio}×; CPU/delivery ${x.history.cpuRatio}×)${mark(check(b, 'drain with'))}`
+        : '—',
+    '≥ 0.9× (B0-normalised)',
+  );
+  row(
+    'Isolation: healthy p50 / p99, alone → 15% bad (ms)',
+    (x) => {
+      const i = x.isolation;
+      if (!i) return '—';
+      return `${pair(i.healthyOnly.latency.p50, i.healthyOnly.latency.p99)} → ${pair(i.mixed.latency.p50, i.mixed.latency.p99)} (${n(i.mixed.latency.n)} deliveries)`;
+    },
+    'near',
+  );
+  row(
+    'Memory: peak RSS, 100k backlog (MiB)',
+    (x, b) => (x.memory ? `${n(x.memory.peakRssMiB)}${mark(check(b, 'peak RSS'))}` : '—'),
+    '< 300 MB',
+  );
+  const errors = backends.flatMap((b) => collectErrors(b, r.backends[b]!));
+  if (errors.length) out.push('', ...errors.map((e) => `- ${e}`));
+  return out.join('\n');
+}
+
+function collectErrors(backend: Backend, b: BackendResults): string[] {
+  const found: string[] = [];
+  if (b.error) found.push(`${backend}: ${b.error}`);
+  for (const [name, error] of Object.entries(b.failures ?? {}))
+    found.push(`${backend} ${name} failed: ${error}`);
+  for (const [name, value] of Object.entries(b)) {
+    if (value && typeof value === 'object' && 'error' in value && value.error)
+      found.push(`${backend} ${name}: ${value.error}`);
+  }
+  for (const row of b.fanout ?? [])
+    if (row.error) found.push(`${backend} fan-out ${row.endpoints}: ${row.error}`);
+  return found;
+}
