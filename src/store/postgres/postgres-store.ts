@@ -93,12 +93,19 @@ export async function openPostgresStore(url: string): Promise<Store> {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
         if (schema) await client.query(`create schema if not exists "${schema}"`);
         // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
-        const { error } = await new Migrator({
+        const migrator = new Migrator({
           db,
           provider: migrationProvider({ dialect: 'postgres' }),
           ...(schema ? { migrationTableSchema: schema } : {}),
-        }).migrateToLatest();
-        if (error) throw error;
+        });
+        for (let attempt = 1; ; attempt++) {
+          const { error } = await migrator.migrateToLatest();
+          if (!error) break;
+          // Kysely's introspection reads the whole catalog: a schema that another deployment
+          // drops meanwhile fails it with 3F000. Nothing was applied; look again.
+          if ((error as { code?: string }).code !== '3F000' || attempt >= 5) throw error;
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
       } finally {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
         await client.end();
