@@ -35,6 +35,8 @@ export class Dispatcher {
   #inFlight = 0;
   #running = false;
   #pumping = false;
+  /** The pump under way, if any: stop() waits for it so a claim in flight is not left leased. */
+  #pumpDone: Promise<void> = Promise.resolve();
   #pumpAgain = false;
   #idleTimer: NodeJS.Timeout | null = null;
   #idleAt = 0;
@@ -78,7 +80,7 @@ export class Dispatcher {
       this.#pumpAgain = true;
       return;
     }
-    void this.#pump();
+    this.#pumpDone = this.#pump();
   }
 
   async #pump(): Promise<void> {
@@ -290,6 +292,8 @@ export class Dispatcher {
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     for (const timer of this.#laneTimers.values()) clearTimeout(timer);
     this.#laneTimers.clear();
+    // A claim may be on its way back: let it land in the lanes, then give everything back.
+    await this.#pumpDone;
     const now = this.#ctx.now();
     for (const lane of this.#lanes.values()) {
       for (const delivery of lane.queue.splice(0)) {
