@@ -131,17 +131,26 @@ export function judge(
         url: delivery.url,
         status: success ? STATUS.success : STATUS.fail,
         response_status_code: result.statusCode,
-        response: result.responseBody,
+        response: storable(result.responseBody),
         response_headers: JSON.stringify(result.responseHeaders),
         request_headers: JSON.stringify(recordedHeaders(request.headers)),
         duration_ms: Math.round(result.durationMs),
         error_class: result.errorClass,
-        error_message: result.errorMessage,
+        error_message: result.errorMessage === null ? null : storable(result.errorMessage),
         trigger_type: delivery.triggerType,
         created_at: now - Math.round(result.durationMs),
       },
     },
   };
+}
+
+/**
+ * A receiver may answer with NUL characters, which PostgreSQL text cannot hold: one such
+ * response would fail its whole batch of attempt rows and, retried, have its batch-mates
+ * delivered again. They are stored as U+FFFD, on both backends alike.
+ */
+function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
 /** Header names whose values are credentials: signatures, and custom headers that carry auth. */
