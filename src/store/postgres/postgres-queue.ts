@@ -11,7 +11,7 @@ import { type Database, STATUS } from '../schema.js';
 /**
  * The queue's hot paths on PostgreSQL. Claiming is one statement (`FOR UPDATE SKIP LOCKED`
  * so concurrent workers never wait on each other's rows, joined with what the send needs);
- * completion writes a whole batch with three `unnest` statements in one transaction.
+ * completion writes a whole batch with three statements in one transaction.
  */
 export class PostgresQueue implements QueueStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -42,25 +42,33 @@ export class PostgresQueue implements QueueStore {
     const now = Date.now();
     const attempts = outcomes.flatMap((o) => (o.attempt ? [o.attempt] : []));
     return this.db.transaction().execute(async (trx) => {
+      // Batches travel as one JSON document each: V8's JSON.stringify is far cheaper than
+      // pg's escaping of one text[] literal per column (2% of a worker's time).
       if (attempts.length > 0) {
-        const col = <K extends keyof (typeof attempts)[number]>(k: K) => attempts.map((a) => a[k]);
         await sql`
           INSERT INTO attempt (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
             response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at)
-          SELECT * FROM unnest(${col('id')}::text[], ${col('msg_id')}::text[], ${col('endpoint_id')}::text[],
-            ${col('app_id')}::text[], ${col('url')}::text[], ${col('status')}::int[], ${col('response_status_code')}::int[],
-            ${col('response')}::text[], ${col('response_headers')}::text[], ${col('request_headers')}::text[],
-            ${col('duration_ms')}::int[], ${col('error_class')}::text[], ${col('error_message')}::text[],
-            ${col('trigger_type')}::int[], ${col('created_at')}::bigint[])`.execute(trx);
+          SELECT id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
+            response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at
+          FROM json_to_recordset(${JSON.stringify(attempts)}::json) AS a(id text, msg_id text, endpoint_id text,
+            app_id text, url text, status int, response_status_code int, response text, response_headers text,
+            request_headers text, duration_ms int, error_class text, error_message text, trigger_type int,
+            created_at bigint)`.execute(trx);
       }
       if (outcomes.length > 0) {
-        const col = <K extends keyof DeliveryOutcome>(k: K) => outcomes.map((o) => o[k]);
+        const rows = outcomes.map((o) => ({
+          id: o.deliveryId,
+          owner: o.owner,
+          status: o.status,
+          attempt_count: o.attemptCount,
+          due_at: o.dueAt,
+          next_attempt_at: o.nextAttemptAt,
+        }));
         await sql`
           UPDATE delivery d SET status = u.status, attempt_count = u.attempt_count, due_at = u.due_at,
             next_attempt_at = u.next_attempt_at, lease_owner = NULL, updated_at = ${now}
-          FROM unnest(${col('deliveryId')}::text[], ${col('owner')}::text[], ${col('status')}::int[],
-            ${col('attemptCount')}::int[], ${col('dueAt')}::bigint[], ${col('nextAttemptAt')}::bigint[])
-            AS u(id, owner, status, attempt_count, due_at, next_attempt_at)
+          FROM json_to_recordset(${JSON.stringify(rows)}::json)
+            AS u(id text, owner text, status int, attempt_count int, due_at bigint, next_attempt_at bigint)
           WHERE d.id = u.id AND d.lease_owner = u.owner`.execute(trx);
       }
       if (health.length === 0) return [];
