@@ -27,6 +27,7 @@ import { messageEventsRoutes } from './domains/message/events-routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
 import { statsRoutes } from './domains/stats/routes.js';
+import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
 import { installRateLimit } from './http/rate-limit.js';
@@ -67,6 +68,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
       (reply as unknown as FastifyReply).code(tooLong ? 404 : 400).send(body);
     },
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
