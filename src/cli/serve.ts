@@ -2,6 +2,7 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../domains/background-task/runner.js';
+import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
 import { startRetention } from '../retention/purge.js';
 import { USER_AGENT } from '../version.js';
 import { createRuntime } from './runtime.js';
@@ -43,14 +44,17 @@ export async function startHerald(
   const retention = role !== 'api' ? startRetention(ctx) : null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   let url: string | null = null;
+  // Only a worker needs a listener of its own for /metrics: serve and api have it on HERALD_PORT.
+  let metricsServer: MetricsServer | null = null;
   try {
     if (role !== 'worker') {
       app = await buildApp(ctx);
       url = await app.listen({ host: config.host, port: config.port });
       ctx.logger.info({ url, role, database: ctx.store.dialect }, 'Herald is listening');
     } else {
+      if (config.metricsPort !== null) metricsServer = await startMetricsServer(ctx, config.metricsPort);
       ctx.logger.info(
-        { role, database: ctx.store.dialect, owner: dispatcher?.owner },
+        { role, database: ctx.store.dialect, owner: dispatcher?.owner, metricsUrl: metricsServer?.url },
         'Herald worker started',
       );
     }
@@ -69,6 +73,7 @@ export async function startHerald(
       stopping ??= (async () => {
         ctx.logger.info('shutting down');
         await app?.close();
+        await metricsServer?.close();
         await retention?.stop();
         await tasks?.stop();
         await dispatcher?.stop();

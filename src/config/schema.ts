@@ -43,6 +43,7 @@ export interface Config {
   retentionDays: number;
   attemptRetentionDays: number;
   metricsToken: string | null;
+  metricsPort: number | null;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
 }
@@ -411,6 +412,15 @@ export const SETTINGS = [
     description: 'When set, GET /metrics requires `Authorization: Bearer <token>`.',
     parse: optStr,
     secret: true,
+  }),
+  setting({
+    key: 'metricsPort',
+    env: 'HERALD_METRICS_PORT',
+    default: null,
+    accepts: 'a port 1-65535',
+    description:
+      'Port on HERALD_HOST where `herald worker` serves GET /metrics and GET /api/v1/health. Unset: workers listen on no port. `serve` and `api` ignore it (their /metrics is on HERALD_PORT).',
+    parse: (raw) => (raw.trim() === '' ? null : int(1, 65_535)(raw)),
   }),
   setting({
     key: 'logLevel',
