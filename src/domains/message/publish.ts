@@ -1,11 +1,9 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
-import { conflict, invalidField } from '../../errors.js';
-import { STATUS, TRIGGER } from '../../store/schema.js';
+import { invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
-import { isUniqueViolation } from '../common/sql-errors.js';
 import { checkPublish } from '../event-type/publish-check.js';
-import { matchesEventType } from '../event-type/schema-validation.js';
+import { outboxOf } from './outbox.js';
 import type { MessageRow } from './repo.js';
 
 export interface PublishInput {
@@ -38,22 +36,6 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-/** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
-export function isSubscribed(
-  endpoint: { event_types: string | null; channels: string | null },
-  eventType: string,
-  channels: string[] | null,
-): boolean {
-  if (
-    !matchesEventType(endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null, eventType)
-  )
-    return false;
-  if (endpoint.channels === null) return true;
-  if (!channels) return false;
-  const wanted = JSON.parse(endpoint.channels) as string[];
-  return channels.some((c) => wanted.includes(c));
-}
-
 /** What publishing wrote: the message, how many deliveries it got, and when they are due (null = now). */
 export interface Published {
   row: MessageRow;
@@ -63,9 +45,10 @@ export interface Published {
 
 /**
  * Publishes a message: writes it and one delivery per subscribed endpoint in one
- * transaction (the outbox), so an acknowledged message is never without its deliveries.
- * A disabled endpoint's delivery is written held (not due), for recovery once enabled.
- * The event catalog is checked first (`checkPublish`): a refused message writes nothing.
+ * transaction (the outbox, with concurrent publishes grouped into one commit), so an
+ * acknowledged message is never without its deliveries. A disabled endpoint's delivery
+ * is written held (not due), for recovery once enabled. The event catalog is checked
+ * first (`checkPublish`): a refused message writes nothing.
  */
 export function publishMessage(
   ctx: HeraldContext,
@@ -129,54 +112,12 @@ async function writeMessage(
     payload_expires_at: now + retentionMs,
     trace_parent: input.traceParent ?? null,
   };
-  const channels = input.channels ?? null;
-
-  const fanOut = await ctx.store.db.transaction().execute(async (trx) => {
-    let query = trx
-      .selectFrom('endpoint')
-      .select(['id', 'disabled', 'event_types', 'channels'])
-      .where('app_id', '=', app.id);
-    if (onlyEndpointId !== null) query = query.where('id', '=', onlyEndpointId);
-    const endpoints = await query.execute();
-    const subscribed =
-      onlyEndpointId !== null
-        ? endpoints
-        : endpoints.filter((e) => isSubscribed(e, input.eventType, channels));
-    try {
-      await trx
-        .insertInto('message')
-        .values({ ...row, request_id: input.requestId ?? null })
-        .execute();
-    } catch (err) {
-      if (isUniqueViolation(err))
-        throw conflict('A message with this eventId already exists for this application.');
-      throw err;
-    }
-    if (subscribed.length > 0) {
-      const due = deliverAt ?? now;
-      await trx
-        .insertInto('delivery')
-        .values(
-          subscribed.map((e) => ({
-            id: newId('dlv', now),
-            msg_id: row.id,
-            endpoint_id: e.id,
-            app_id: app.id,
-            status: STATUS.pending,
-            attempt_count: 0,
-            due_at: e.disabled ? null : due,
-            lease_owner: null,
-            trigger_type: TRIGGER.scheduled,
-            next_attempt_at: e.disabled ? null : due,
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .execute();
-    }
-    return subscribed.length;
+  const fanOut = await outboxOf(ctx).write({
+    row: { ...row, request_id: input.requestId ?? null },
+    onlyEndpointId,
+    channels: input.channels ?? null,
+    deliverAt,
   });
-  if (fanOut > 0 && deliverAt === null) ctx.store.notifyDue();
   ctx.metrics.messagesPublished.inc({ event_type: input.eventType });
   ctx.metrics.fanOut.observe(fanOut);
   return { row, fanOut, deliverAt };
