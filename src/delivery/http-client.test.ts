@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failThenSucceed, type Receiver, startReceiver } from '../../test/support/receiver.js';
 import type { LookupFn } from './guarded-connector.js';
@@ -246,6 +246,169 @@ describe('delivery client against a real receiver', () => {
       errorClass: 'connect',
       errorMessage: 'endpoint URL is not a valid URL',
     });
+  });
+
+  /** A server speaking raw HTTP/1.1, so tests can see header names as sent and write any answer. */
+  async function rawServer(
+    answer: (socket: Socket) => void,
+  ): Promise<{ url: string; heads: string[]; close(): Promise<void> }> {
+    const heads: string[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      let buffered = '';
+      socket.on('data', (data) => {
+        buffered += data.toString('latin1');
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const length = Number(/\r\ncontent-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        heads.push(buffered.slice(0, end));
+        buffered = buffered.slice(end + 4 + length);
+        answer(socket);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return {
+      url: `http://127.0.0.1:${port}/raw`,
+      heads,
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('sends header names lower-cased, the request overriding user-agent and content-type', async () => {
+    const raw = await rawServer((socket) => socket.write('HTTP/1.1 204 No Content\r\n\r\n'));
+    try {
+      const result = await client().send({
+        url: raw.url,
+        headers: { 'X-Trace': 'a', 'User-Agent': 'custom/1', 'x-trace': 'b', 'Content-Type': 'text/plain' },
+        body: 'hi',
+      });
+      expect(result.statusCode).toBe(204);
+      const lines = raw.heads[0]?.split('\r\n') ?? [];
+      expect(lines).toContain('user-agent: custom/1');
+      expect(lines).toContain('content-type: text/plain');
+      expect(lines).toContain('x-trace: b');
+      expect(lines.filter((line) => /^x-trace:/i.test(line))).toHaveLength(1);
+      expect(raw.heads[0]).not.toContain('Herald-Webhooks/test');
+      expect(raw.heads[0]).not.toContain('application/json');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('joins repeated response headers with a comma under lower-case names', async () => {
+    const raw = await rawServer((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nX-Tag: one\r\nx-tag: two\r\ncontent-length: 2\r\n\r\nok'),
+    );
+    try {
+      const result = await send(client(), raw.url);
+      expect(result.responseHeaders['x-tag']).toBe('one, two');
+      expect(result.responseBody).toBe('ok');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('records the final answer after an interim 103 Early Hints', async () => {
+    const raw = await rawServer((socket) =>
+      socket.write(
+        'HTTP/1.1 103 Early Hints\r\nlink: </style.css>\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 4\r\n\r\ndone',
+      ),
+    );
+    try {
+      const result = await send(client(), raw.url);
+      expect(result).toMatchObject({
+        statusCode: 201,
+        responseBody: 'done',
+        errorClass: null,
+        errorMessage: null,
+      });
+      expect(result.responseHeaders.link).toBeUndefined();
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('keeps the status of a response whose connection closes mid-body, noting the cut', async () => {
+    const raw = await rawServer((socket) =>
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nretry-after: 30\r\ncontent-length: 100\r\n\r\npartial'),
+    );
+    try {
+      const result = await send(client(), raw.url);
+      expect(result).toMatchObject({
+        statusCode: 503,
+        errorClass: 'http_5xx',
+        responseBody: 'partial',
+        retryAfterMs: 30_000,
+      });
+      expect(result.errorMessage).toMatch(
+        /^HTTP 503 Service Unavailable; response body incomplete: connection to 127\.0\.0\.1:\d+ closed before a complete response/,
+      );
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('times out a delivery still resolving its host name at the request timeout', async () => {
+    const silent: LookupFn = () => {};
+    const started = Date.now();
+    const result = await send(client({ requestTimeoutMs: 300, lookup: silent }), 'http://slow-dns.test/hook');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'timeout' });
+  });
+
+  it('times out a delivery queued behind a hung one on a single connection', async () => {
+    receiver.respondWith(() => ({ hang: true }));
+    const c = client({ requestTimeoutMs: 300, connectionsPerOrigin: 1 });
+    const started = Date.now();
+    const results = await Promise.all([send(c), send(c)]);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    for (const result of results) expect(result).toMatchObject({ statusCode: 0, errorClass: 'timeout' });
+  });
+
+  it('sends each URL to its own path and query, never the fragment', async () => {
+    const c = client();
+    await send(c, receiver.url('/a?n=1#section'));
+    await send(c, receiver.url('/b'));
+    await send(c, receiver.url('/a?n=1#section'));
+    expect((await receiver.waitForRequests(3)).map((r) => r.path)).toEqual(['/a?n=1', '/b', '/a?n=1']);
+  });
+
+  it('reports a header value undici refuses as a failed request, without the value', async () => {
+    const result = await client().send({
+      url: receiver.url('/hook'),
+      headers: { 'x-custom': `${SECRET_SIGNATURE}\r\ninjected: yes` },
+      body: '{}',
+    });
+    expect(result).toMatchObject({ statusCode: 0, errorClass: 'connect' });
+    expect(result.errorMessage).toContain('invalid x-custom header');
+    expect(JSON.stringify(result)).not.toContain('c2VjcmV0');
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('lets an in-flight delivery finish when closed, and reports sends after that', async () => {
+    receiver.respondWith(() => ({ status: 200, delayMs: 150, body: 'late but fine' }));
+    const c = createDeliveryClient(baseOptions());
+    const inFlight = send(c);
+    let closed = false;
+    const closing = c.close().then(() => {
+      closed = true;
+    });
+    const result = await inFlight;
+    expect(result).toMatchObject({ statusCode: 200, responseBody: 'late but fine', errorClass: null });
+    await closing;
+    expect(closed).toBe(true);
+    const after = await send(c);
+    expect(after).toMatchObject({ statusCode: 0, errorClass: 'connect' });
   });
 
   function baseOptions() {
