@@ -31,6 +31,7 @@ import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
 import { installRateLimit } from './http/rate-limit.js';
+import { cachedSerializers } from './http/serialization.js';
 import type { HeraldApp } from './http/types.js';
 import { uiRoutes } from './http/ui.js';
 import { installValidators } from './http/validation.js';
@@ -53,6 +54,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: ctx.config.maxPayloadBytes,
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializers() } },
     // Refuse __proto__/constructor keys outright instead of silently dropping them.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
