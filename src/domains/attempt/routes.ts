@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import { notFound } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
-import { findEndpoint, resolveEndpoint } from '../endpoint/repo.js';
+import { findEndpoint } from '../endpoint/repo.js';
+import { EndpointParams, endpointInPath } from '../endpoint/routes.js';
 import { resolveMessage, timeRange } from '../message/repo.js';
 import {
   AfterQuery,
@@ -40,7 +42,6 @@ const AttemptIdParam = Type.String({
   pattern: '^atmpt_[A-Za-z0-9]{27}$',
   description: "The MessageAttempt's ID.",
 });
-const endpointParams = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
 const msgParams = Type.Object({ app_id: AppIdParam, msg_id: MsgIdParam });
 const attemptParams = Type.Object({ app_id: AppIdParam, msg_id: MsgIdParam, attempt_id: AttemptIdParam });
 
@@ -67,6 +68,14 @@ interface AttemptListQuery {
   before?: string;
   after?: string;
   event_types?: string[];
+}
+
+/** The application and message a request's path names (404 when either is not there or not the caller's). */
+function messageInPath(
+  ctx: HeraldContext,
+  request: FastifyRequest & { params: { app_id: string; msg_id: string } },
+) {
+  return resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
 }
 
 /** Message attempts: list by endpoint, by message, attempted messages and destinations, get, expunge, resend. */
@@ -110,7 +119,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         summary: 'List Attempts By Endpoint',
         description: "Lists an endpoint's attempts, newest first.",
         tags,
-        params: endpointParams,
+        params: EndpointParams,
         querystring: Type.Object({
           ...attemptListQuery,
           with_msg: Type.Optional(
@@ -125,12 +134,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request) => {
       const q = request.query;
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const page = await listAttempts(db, { endpointId: endpoint.id }, pageRequest(q, true), filtersOf(q));
       return attemptsPage(page, q);
     },
@@ -154,12 +158,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request) => {
       const q = request.query;
-      const { app: application, message } = await resolveMessage(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.msg_id,
-      );
+      const { app: application, message } = await messageInPath(ctx, request);
       let endpointId: string | undefined;
       if (q.endpoint_id !== undefined) {
         const endpoint = await findEndpoint(db, application.id, q.endpoint_id);
@@ -186,7 +185,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
           'Lists the messages sent (or owed) to an endpoint, newest first, each with the status and next ' +
           'attempt time of its delivery to that endpoint.',
         tags,
-        params: endpointParams,
+        params: EndpointParams,
         querystring: Type.Object({
           limit: Type.Optional(LimitQuery),
           iterator: Type.Optional(IteratorQuery('msg')),
@@ -204,12 +203,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request) => {
       const q = request.query;
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const withContent = q.with_content ?? true;
       const page = await listAttemptedMessages(db, endpoint.id, pageRequest(q, true), {
         status: q.status,
@@ -245,7 +239,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request) => {
       const q = request.query;
-      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      const { message } = await messageInPath(ctx, request);
       const page = await listAttemptedDestinations(db, message.id, pageRequest(q, true));
       const expanded = q.expanded_statuses ?? false;
       return { ...page, data: page.data.map((row) => messageEndpointOut(row, expanded)) };
@@ -265,7 +259,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       },
     },
     async (request) => {
-      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      const { message } = await messageInPath(ctx, request);
       const attempt = await findAttempt(db, message.id, request.params.attempt_id);
       if (!attempt) throw notFound('Message attempt not found.');
       return attemptOut(attempt, {
@@ -289,7 +283,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       },
     },
     async (request, reply) => {
-      const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      const { message } = await messageInPath(ctx, request);
       const attempt = await findAttempt(db, message.id, request.params.attempt_id);
       if (!attempt) throw notFound('Message attempt not found.');
       await expungeAttemptContent(db, attempt.id);
@@ -312,12 +306,7 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       },
     },
     async (request, reply) => {
-      const { app: application, message } = await resolveMessage(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.msg_id,
-      );
+      const { app: application, message } = await messageInPath(ctx, request);
       const endpoint = await findEndpoint(db, application.id, request.params.endpoint_id);
       if (!endpoint) throw notFound('Endpoint not found.');
       await resendMessage(ctx, message, endpoint);

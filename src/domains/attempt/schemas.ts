@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { STATUS_TEXT } from '../../store/schema.js';
-import { Channels, DateTime, EventTypeName, ListResponse, Nullable, Uid } from '../common/schemas.js';
-import { Tags } from '../message/schemas.js';
+import { DateTime, ListResponse, Nullable, Uid } from '../common/schemas.js';
+import { MessageOut } from '../message/schemas.js';
 
 /** Svix's MessageStatus: 0 success, 1 pending, 2 fail, 3 sending, 4 canceled. */
 const MessageStatus = Type.Integer({
@@ -44,14 +44,7 @@ export const MessageAttemptOut = Type.Object(
 /** A message as one endpoint sees it: the message plus that endpoint's delivery state. */
 export const EndpointMessageOut = Type.Object(
   {
-    id: Type.String({ description: "The Message's ID." }),
-    eventId: Type.Optional(Nullable(Uid)),
-    eventType: EventTypeName,
-    payload: Type.Record(Type.String(), Type.Unknown()),
-    channels: Type.Optional(Nullable(Channels)),
-    tags: Type.Optional(Nullable(Tags)),
-    timestamp: DateTime,
-    deliverAt: Type.Optional(Nullable(DateTime)),
+    ...MessageOut.properties,
     status: MessageStatus,
     statusText: MessageStatusText,
     nextAttempt: Type.Optional(NextAttempt),

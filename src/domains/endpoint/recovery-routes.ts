@@ -3,14 +3,14 @@ import type { HeraldContext } from '../../context.js';
 import { invalidField } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { countMatches, REPLAY_JOBS, type ReplayParams, replayWindow } from '../background-task/jobs.js';
-import { insertTask, taskOut } from '../background-task/repo.js';
+import { insertTask, type TaskData, taskOut } from '../background-task/repo.js';
 import { wakeTaskRunners } from '../background-task/runner.js';
-import type { TaskType } from '../background-task/schemas.js';
-import { AppIdParam, EndpointIdParam, ERROR_RESPONSES } from '../common/schemas.js';
-import { resolveEndpoint } from './repo.js';
+import type { TaskStatus, TaskType } from '../background-task/schemas.js';
+import { ERROR_RESPONSES } from '../common/schemas.js';
+import type { EndpointRow } from './repo.js';
+import { EndpointParams, endpointInPath } from './routes.js';
 
 const tags = ['Endpoint'];
-const params = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
 
 interface WindowIn {
   since: string;
@@ -44,76 +44,68 @@ function windowOf(body: WindowIn, now: number): Pick<ReplayParams, 'from' | 'bel
 export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
   const { db } = ctx.store;
 
-  const startTask = async (task: TaskType, appId: string, endpointId: string, taskParams: ReplayParams) => {
+  /** Records a task on the endpoint: `running` for a runner to pick up, or `finished` for a dry run. */
+  const recordTask = async (
+    endpoint: EndpointRow,
+    task: TaskType,
+    taskParams: ReplayParams,
+    progress: { status: TaskStatus; data: TaskData },
+  ) => {
     const row = await insertTask(
       db,
-      {
-        task,
-        appId,
-        endpointId,
-        params: taskParams,
-        status: 'running',
-        data: { processed: 0, total: null, count: 0 },
-      },
+      { task, appId: endpoint.app_id, endpointId: endpoint.id, params: taskParams, ...progress },
       ctx.now(),
     );
-    wakeTaskRunners(ctx.store);
+    if (progress.status === 'running') wakeTaskRunners(ctx.store);
     return taskOut(row);
   };
+  const notStarted = { status: 'running', data: { processed: 0, total: null, count: 0 } } as const;
 
-  app.post(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/recover',
-    {
-      schema: {
-        operationId: 'v1.endpoint.recover',
-        summary: 'Recover Failed Webhooks',
-        description:
-          'Re-sends every failed delivery of the endpoint for messages created since `since` (until `until`, ' +
-          'default now), oldest first, as manual attempts with a fresh retry schedule. Answers at once with a ' +
-          'background task.',
-        tags,
-        params,
-        body: Type.Ref('RecoverIn'),
-        response: { 202: Type.Ref('RecoverOut'), ...ERROR_RESPONSES },
+  /** Recover and replay-missing: the body is only a window, and the task is the whole answer. */
+  const windowTaskRoute = (
+    path: string,
+    task: TaskType,
+    schema: { operationId: string; summary: string; description: string; bodyRef: string; outRef: string },
+  ) =>
+    app.post(
+      path,
+      {
+        schema: {
+          operationId: schema.operationId,
+          summary: schema.summary,
+          description: schema.description,
+          tags,
+          params: EndpointParams,
+          body: Type.Ref(schema.bodyRef),
+          response: { 202: Type.Ref(schema.outRef), ...ERROR_RESPONSES },
+        },
       },
-    },
-    async (request, reply) => {
-      const { app: application, endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
-      const window = windowOf(request.body as WindowIn, ctx.now());
-      return reply.code(202).send(await startTask('endpoint.recover', application.id, endpoint.id, window));
-    },
-  );
+      async (request, reply) => {
+        const { endpoint } = await endpointInPath(ctx, request);
+        const window = windowOf(request.body as WindowIn, ctx.now());
+        return reply.code(202).send(await recordTask(endpoint, task, window, notStarted));
+      },
+    );
 
-  app.post(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
-    {
-      schema: {
-        operationId: 'v1.endpoint.replay-missing',
-        summary: 'Replay Missing Webhooks',
-        description:
-          'Sends the endpoint every message in the window that its current filters match and that was never sent to it (published before it existed or before it subscribed to that event type or channel), oldest first, as manual attempts. Messages missed while it was disabled are held for it and resume when it is enabled.',
-        tags,
-        params,
-        body: Type.Ref('ReplayIn'),
-        response: { 202: Type.Ref('ReplayOut'), ...ERROR_RESPONSES },
-      },
-    },
-    async (request, reply) => {
-      const { app: application, endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
-      const window = windowOf(request.body as WindowIn, ctx.now());
-      return reply.code(202).send(await startTask('endpoint.replay', application.id, endpoint.id, window));
-    },
-  );
+  windowTaskRoute('/api/v1/app/:app_id/endpoint/:endpoint_id/recover', 'endpoint.recover', {
+    operationId: 'v1.endpoint.recover',
+    summary: 'Recover Failed Webhooks',
+    description:
+      'Re-sends every failed delivery of the endpoint for messages created since `since` (until `until`, ' +
+      'default now), oldest first, as manual attempts with a fresh retry schedule. Answers at once with a ' +
+      'background task.',
+    bodyRef: 'RecoverIn',
+    outRef: 'RecoverOut',
+  });
+
+  windowTaskRoute('/api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing', 'endpoint.replay', {
+    operationId: 'v1.endpoint.replay-missing',
+    summary: 'Replay Missing Webhooks',
+    description:
+      'Sends the endpoint every message in the window that its current filters match and that was never sent to it (published before it existed or before it subscribed to that event type or channel), oldest first, as manual attempts. Messages missed while it was disabled are held for it and resume when it is enabled.',
+    bodyRef: 'ReplayIn',
+    outRef: 'ReplayOut',
+  });
 
   app.post(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay',
@@ -127,18 +119,13 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
           '`dryRun: true` nothing is sent: the answer is a `finished` task whose `data.count` is how many ' +
           'would be.',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('BulkReplayIn'),
         response: { 202: Type.Ref('ReplayOut'), ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { app: application, endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const body = request.body as BulkReplayBody;
       const taskParams: ReplayParams = {
         ...windowOf(body, ctx.now()),
@@ -151,24 +138,16 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
       if (!body.dryRun) {
         return reply
           .code(202)
-          .send(await startTask('endpoint.bulk-replay', application.id, endpoint.id, taskParams));
+          .send(await recordTask(endpoint, 'endpoint.bulk-replay', taskParams, notStarted));
       }
       // The same search the task runs, read-only, so the count is what a real run would send.
       const job = REPLAY_JOBS['endpoint.bulk-replay']!;
       const { count, processed } = await countMatches(db, job, taskParams, endpoint);
-      const row = await insertTask(
-        db,
-        {
-          task: 'endpoint.bulk-replay',
-          appId: application.id,
-          endpointId: endpoint.id,
-          params: taskParams,
-          status: 'finished',
-          data: { processed, total: processed, count, dryRun: true },
-        },
-        ctx.now(),
-      );
-      return reply.code(202).send(taskOut(row));
+      const dryRun = {
+        status: 'finished',
+        data: { processed, total: processed, count, dryRun: true },
+      } as const;
+      return reply.code(202).send(await recordTask(endpoint, 'endpoint.bulk-replay', taskParams, dryRun));
     },
   );
 }

@@ -1,4 +1,5 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
@@ -28,29 +29,28 @@ function announce(
   endpoint: EndpointRow,
   before?: EndpointRow,
 ) {
-  ctx.events.emit(
-    operationalEvent[kind]({
-      appId: app.id,
-      appUid: app.uid,
-      endpointId: endpoint.id,
-      endpointUid: endpoint.uid,
-    }),
-  );
+  const ids = { appId: app.id, appUid: app.uid, endpointId: endpoint.id, endpointUid: endpoint.uid };
+  ctx.events.emit(operationalEvent[kind](ids));
   if (before?.disabled === 0 && endpoint.disabled === 1) {
-    ctx.events.emit(
-      operationalEvent.endpointDisabled({
-        appId: app.id,
-        appUid: app.uid,
-        endpointId: endpoint.id,
-        endpointUid: endpoint.uid,
-        failSince: null,
-        trigger: 'manual',
-      }),
-    );
+    ctx.events.emit(operationalEvent.endpointDisabled({ ...ids, failSince: null, trigger: 'manual' }));
   }
 }
+
+/** The path parameters of every route under `/api/v1/app/{app_id}/endpoint/{endpoint_id}`. */
+export const EndpointParams = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
+
+/**
+ * The application and endpoint a request's path names, for every route under
+ * `/api/v1/app/{app_id}/endpoint/{endpoint_id}` (404 when either is not there or not the caller's).
+ */
+export function endpointInPath(
+  ctx: HeraldContext,
+  request: FastifyRequest & { params: Static<typeof EndpointParams> },
+): Promise<{ app: ApplicationRow; endpoint: EndpointRow }> {
+  return resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id);
+}
+
 const appParams = Type.Object({ app_id: AppIdParam });
-const params = Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam });
 const Out = Type.Ref('EndpointOut');
 const NoContent = Type.Null({ description: 'no content' });
 
@@ -107,14 +107,11 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         operationId: 'v1.endpoint.get',
         summary: 'Get Endpoint',
         tags,
-        params,
+        params: EndpointParams,
         response: { 200: Out, ...ERROR_RESPONSES },
       },
     },
-    async (request) =>
-      endpointOut(
-        (await resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id)).endpoint,
-      ),
+    async (request) => endpointOut((await endpointInPath(ctx, request)).endpoint),
   );
 
   app.put(
@@ -126,7 +123,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         description:
           'Replaces the endpoint, or creates it (with the path as its uid) when it does not exist.',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('EndpointUpdate'),
         response: { 200: Out, 201: Out, ...ERROR_RESPONSES },
       },
@@ -170,18 +167,13 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         operationId: 'v1.endpoint.patch',
         summary: 'Patch Endpoint',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('EndpointPatch'),
         response: { 200: Out, ...ERROR_RESPONSES },
       },
     },
     async (request) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       return endpointOut(await updateEndpoint(ctx, endpoint, request.body as EndpointFields));
     },
   );
@@ -193,17 +185,12 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         operationId: 'v1.endpoint.delete',
         summary: 'Delete Endpoint',
         tags,
-        params,
+        params: EndpointParams,
         response: { 204: NoContent, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       await db.deleteFrom('endpoint').where('id', '=', endpoint.id).execute();
       return reply.code(204).send(null);
     },
@@ -218,17 +205,12 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         description:
           'Custom headers sent with every delivery. Values of headers that carry credentials are not shown; their names are in `sensitive`.',
         tags,
-        params,
+        params: EndpointParams,
         response: { 200: Type.Ref('EndpointHeadersOut'), ...ERROR_RESPONSES },
       },
     },
     async (request) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const all = JSON.parse(endpoint.headers) as Record<string, string>;
       const headers: Record<string, string> = {};
       const sensitive: string[] = [];
@@ -255,18 +237,13 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         operationId: 'v1.endpoint.set-headers',
         summary: 'Update Endpoint Headers',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('EndpointHeadersIn'),
         response: { 204: NoContent, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       await writeHeaders(endpoint.id, (request.body as { headers: Record<string, string> }).headers);
       return reply.code(204).send(null);
     },
@@ -279,18 +256,13 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         operationId: 'v1.endpoint.patch-headers',
         summary: 'Patch Endpoint Headers',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('EndpointHeadersPatchIn'),
         response: { 204: NoContent, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const body = request.body as { headers: Record<string, string | null>; deleteHeaders?: string[] };
       const headers = JSON.parse(endpoint.headers) as Record<string, string>;
       for (const [name, value] of Object.entries(body.headers)) {
@@ -312,17 +284,12 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         description:
           'The key receivers verify signatures with: the `whsec_` secret, or the `whpk_` public key of an ed25519 endpoint.',
         tags,
-        params,
+        params: EndpointParams,
         response: { 200: Type.Ref('EndpointSecretOut'), ...ERROR_RESPONSES },
       },
     },
     async (request) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       return { key: publicSecretForm(currentSecret(ctx.keyring, endpoint.secrets)) };
     },
   );
@@ -336,18 +303,13 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         description:
           'The new secret signs at once; the previous one keeps signing for the grace period (default 24 h).',
         tags,
-        params,
+        params: EndpointParams,
         body: Type.Ref('EndpointSecretRotateIn'),
         response: { 204: NoContent, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { endpoint } = await endpointInPath(ctx, request);
       const body = (request.body ?? {}) as { key?: string | null; gracePeriodSeconds?: number | null };
       const currentType = currentSecret(ctx.keyring, endpoint.secrets).startsWith('whsk_')
         ? 'ed25519'

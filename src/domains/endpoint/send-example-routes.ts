@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { HeraldContext } from '../../context.js';
 import { invalidField, notFound } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
-import { AppIdParam, EndpointIdParam, ERROR_RESPONSES } from '../common/schemas.js';
+import { ERROR_RESPONSES } from '../common/schemas.js';
 import { exampleFor } from '../event-type/example.js';
 import { lookupEventType } from '../event-type/publish-check.js';
 import type { StoredEventType } from '../event-type/repo.js';
@@ -10,7 +10,7 @@ import { latestSchema } from '../event-type/schema-validation.js';
 import { EventExampleIn } from '../event-type/schemas.js';
 import { publishToEndpoint } from '../message/publish.js';
 import { messageOut } from '../message/repo.js';
-import { resolveEndpoint } from './repo.js';
+import { EndpointParams, endpointInPath } from './routes.js';
 
 /**
  * The example payload to send: entry `index` of the latest schema's `examples` when the schema
@@ -54,18 +54,13 @@ export async function sendExampleRoutes(app: HeraldApp, ctx: HeraldContext): Pro
           "Sends the event type's example to this endpoint only: the chosen entry of the latest schema's " +
           '`examples`, or one generated from the schema. Answers 404 when the event type is not in the catalog.',
         tags: ['Endpoint'],
-        params: Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam }),
+        params: EndpointParams,
         body: Type.Ref('EventExampleIn'),
         response: { 202: Type.Ref('MessageOut'), ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const { app: application, endpoint } = await resolveEndpoint(
-        ctx,
-        request,
-        request.params.app_id,
-        request.params.endpoint_id,
-      );
+      const { app: application, endpoint } = await endpointInPath(ctx, request);
       const body = request.body as { eventType: string; exampleIndex?: number };
       const eventType = await lookupEventType(ctx, body.eventType);
       // A portal token sees no event type behind a feature flag, here as in the catalog.

@@ -17,29 +17,13 @@ import {
   type StoredEventType,
   updateEventType,
 } from './repo.js';
+import { fullFields } from './service.js';
 
 /** What an import did (or, dry, would do), by event type name in file order. */
 export interface ImportSummary {
   created: string[];
   updated: string[];
   unchanged: string[];
-}
-
-/**
- * The stored fields a catalog entry stands for: a field the entry leaves out takes its default
- * (no group, not deprecated, the global schema mode…), so the file is the whole truth about
- * each event type it lists.
- */
-export function entryFields(entry: CatalogEntry): EventTypeFields {
-  return {
-    description: entry.description,
-    schemas: entry.schemas ?? null,
-    featureFlags: entry.featureFlag ? [entry.featureFlag] : null,
-    groupName: entry.groupName ?? null,
-    deprecated: entry.deprecated ?? false,
-    archived: entry.archived ?? false,
-    schemaMode: entry.schemaMode ?? null,
-  };
 }
 
 function sameFields(stored: StoredEventType, fields: EventTypeFields): boolean {
@@ -63,7 +47,7 @@ export async function importCatalog(
   await ctx.store.db.transaction().execute(async (trx) => {
     const now = ctx.now();
     for (const entry of entries) {
-      const fields = entryFields(entry);
+      const fields = fullFields(entry);
       const existing = await findEventType(trx, entry.name);
       if (!existing) {
         if (!options.dryRun) await insertEventType(trx, entry.name, fields, now);

@@ -48,8 +48,11 @@ function flagsOf(input: EventTypeInput): string[] | null | undefined {
   return undefined;
 }
 
-/** A full body (create, PUT): what it leaves out takes its default, as Svix's PUT does. */
-function fullFields(input: EventTypeInput & { description: string }): EventTypeFields {
+/**
+ * An event type given whole (a create or PUT body, or a catalog file entry): what it leaves out
+ * takes its default, as Svix's PUT does, so it is the whole truth about the event type.
+ */
+export function fullFields(input: EventTypeInput & { description: string }): EventTypeFields {
   return {
     description: input.description,
     schemas: (input.schemas ?? null) as EventTypeFields['schemas'],
