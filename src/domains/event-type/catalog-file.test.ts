@@ -7,7 +7,7 @@ import {
   serializeCatalog,
   toCatalogEntry,
 } from './catalog-file.js';
-import type { EventTypeRecord } from './types.js';
+import { eventTypeRecord } from './test-fixtures.js';
 
 const MINIMAL_YAML = `
 eventTypes:
@@ -200,30 +200,13 @@ describe('serializeCatalog', () => {
   }
 
   it('writes stored event types without timestamps or default fields, and reads them back', () => {
-    const at = new Date('2024-01-01T00:00:00Z');
-    const records: EventTypeRecord[] = [
-      {
-        name: 'a.b',
-        description: 'd',
-        schemas: null,
-        featureFlag: null,
-        groupName: null,
-        deprecated: false,
-        archived: false,
-        createdAt: at,
-        updatedAt: at,
-      },
-      {
-        name: 'c.d',
-        description: 'e',
-        schemas: { '1': { type: 'object' } },
-        featureFlag: 'beta',
-        groupName: 'c',
-        deprecated: true,
-        archived: false,
-        createdAt: at,
-        updatedAt: at,
-      },
+    const records = [
+      eventTypeRecord('a.b', null, { description: 'd' }),
+      eventTypeRecord(
+        'c.d',
+        { '1': { type: 'object' } },
+        { description: 'e', featureFlag: 'beta', groupName: 'c', deprecated: true },
+      ),
     ];
     const yaml = serializeCatalog(records, 'yaml');
     expect(yaml).not.toContain('createdAt');

@@ -5,28 +5,13 @@ import { parseCatalogFile } from './catalog-file.js';
 import { exampleFor, generateExample } from './example.js';
 import { stringMatching } from './example-values.js';
 import { PayloadValidators } from './schema-validation.js';
-import type { EventTypeRecord } from './types.js';
-
-function eventType(name: string, schemas: EventTypeRecord['schemas']): EventTypeRecord {
-  const at = new Date('2024-01-01T00:00:00Z');
-  return {
-    name,
-    description: '',
-    schemas,
-    featureFlag: null,
-    groupName: null,
-    deprecated: false,
-    archived: false,
-    createdAt: at,
-    updatedAt: at,
-  };
-}
+import { eventTypeRecord } from './test-fixtures.js';
 
 const validators = new PayloadValidators();
 let counter = 0;
 /** Generates an example for `schema` and returns it with the violations PayloadValidators finds in it. */
 function generateAndCheck(schema: Record<string, unknown>) {
-  const et = eventType(`generated.${counter++}`, { '1': schema });
+  const et = eventTypeRecord(`generated.${counter++}`, { '1': schema });
   const example = exampleFor(et);
   return { example, violations: validators.validate(et, example) };
 }
@@ -140,7 +125,7 @@ const TRICKY: Record<string, Record<string, unknown>> = {
 describe('exampleFor', () => {
   it("returns the latest schema's examples[0], as a copy the caller may change", () => {
     const given = { type: 'invoice.paid', data: { id: 'in_1' } };
-    const et = eventType('invoice.paid', {
+    const et = eventTypeRecord('invoice.paid', {
       '1': { examples: [{ old: true }] },
       '2': { type: 'object', examples: [given] },
     });
@@ -151,16 +136,18 @@ describe('exampleFor', () => {
   });
 
   it('falls back to an OpenAPI-style "example"', () => {
-    expect(exampleFor(eventType('a.b', { '1': { type: 'object', example: { x: 1 } } }))).toEqual({ x: 1 });
+    expect(exampleFor(eventTypeRecord('a.b', { '1': { type: 'object', example: { x: 1 } } }))).toEqual({
+      x: 1,
+    });
   });
 
   it('gives a placeholder naming the event type when there is no schema', () => {
-    expect(exampleFor(eventType('user.signed_up', null))).toEqual({ type: 'user.signed_up', data: {} });
+    expect(exampleFor(eventTypeRecord('user.signed_up', null))).toEqual({ type: 'user.signed_up', data: {} });
   });
 
   it('fills a plain "type" property at the root with the event type name', () => {
     const schema = { type: 'object', properties: { type: { type: 'string' }, data: { type: 'object' } } };
-    expect(exampleFor(eventType('user.signed_up', { '1': schema }))).toEqual({
+    expect(exampleFor(eventTypeRecord('user.signed_up', { '1': schema }))).toEqual({
       type: 'user.signed_up',
       data: {},
     });

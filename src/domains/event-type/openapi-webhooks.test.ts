@@ -5,31 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { parseCatalogFile } from './catalog-file.js';
 import { buildWebhooksDocument, type WebhooksDocument } from './openapi-webhooks.js';
 import { decodePointer, valueAt } from './schema-refs.js';
-import type { EventTypeRecord } from './types.js';
+import { eventTypeRecord, recordOfEntry } from './test-fixtures.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv2020,
 ) => Ajv2020;
-
-function eventType(
-  name: string,
-  schemas: EventTypeRecord['schemas'],
-  extra: Partial<EventTypeRecord> = {},
-): EventTypeRecord {
-  const at = new Date('2024-01-01T00:00:00Z');
-  return {
-    name,
-    description: `${name} happened`,
-    schemas,
-    featureFlag: null,
-    groupName: null,
-    deprecated: false,
-    archived: false,
-    createdAt: at,
-    updatedAt: at,
-    ...extra,
-  };
-}
 
 /**
  * The part of the official OpenAPI 3.1 schema (spec.openapis.org/oas/3.1/schema) that covers
@@ -202,7 +182,7 @@ describe('buildWebhooksDocument', () => {
     required: ['amount', 'currency'],
   };
   const catalog = [
-    eventType(
+    eventTypeRecord(
       'invoice.paid',
       {
         '1': { type: 'object', required: ['old'] },
@@ -217,19 +197,19 @@ describe('buildWebhooksDocument', () => {
       },
       { groupName: 'invoice', featureFlag: 'beta' },
     ),
-    eventType(
+    eventTypeRecord(
       'invoice.voided',
       { '1': { type: 'object', properties: { total: { $ref: '#/$defs/money' } }, $defs: { money } } },
       { groupName: 'invoice', deprecated: true },
     ),
-    eventType('refund.created', {
+    eventTypeRecord('refund.created', {
       '1': {
         type: 'object',
         properties: { amount: { $ref: '#/$defs/money/properties/amount' } },
         $defs: { money: { ...money, title: 'other' } },
       },
     }),
-    eventType('legacy.synced', {
+    eventTypeRecord('legacy.synced', {
       '1': {
         $schema: 'http://json-schema.org/draft-07/schema#',
         type: 'object',
@@ -240,8 +220,8 @@ describe('buildWebhooksDocument', () => {
         definitions: { id: { type: 'string', pattern: '^[a-z]+$' } },
       },
     }),
-    eventType('user.signed_up', null),
-    eventType('user.deleted', { '1': { type: 'object' } }, { archived: true }),
+    eventTypeRecord('user.signed_up', null),
+    eventTypeRecord('user.deleted', { '1': { type: 'object' } }, { archived: true }),
   ];
   const doc = buildWebhooksDocument(catalog, { title: 'Acme webhooks', version: '2024-06-01' });
 
@@ -322,18 +302,7 @@ describe('buildWebhooksDocument', () => {
     const text = readFileSync(new URL('../../../examples/catalog/billing.yaml', import.meta.url), 'utf8');
     const parsed = parseCatalogFile(text, 'yaml');
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-    const at = new Date('2024-06-01T00:00:00Z');
-    const records: EventTypeRecord[] = parsed.eventTypes.map((e) => ({
-      name: e.name,
-      description: e.description,
-      schemas: e.schemas ?? null,
-      featureFlag: e.featureFlag ?? null,
-      groupName: e.groupName ?? null,
-      deprecated: e.deprecated ?? false,
-      archived: e.archived ?? false,
-      createdAt: at,
-      updatedAt: at,
-    }));
+    const records = parsed.eventTypes.map(recordOfEntry);
     const billing = buildWebhooksDocument(records);
     expect(Object.keys(billing.webhooks)).toHaveLength(17);
     // Shared object schemas become single components.

@@ -14,7 +14,7 @@ import {
   operationalEvent,
 } from './operational-events.js';
 import { PayloadValidators } from './schema-validation.js';
-import type { EventTypeRecord } from './types.js';
+import { recordOfEntry } from './test-fixtures.js';
 
 const endpoint = { appId: 'app_2hFk3bW9yXq6TfD1mV8pLr4sNz', endpointId: 'ep_2hFk4Cq1zYr7UgE2nW9qMs5tPa' };
 const attempt = {
@@ -137,7 +137,6 @@ describe('operational.yaml', () => {
     'yaml',
   );
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  const at = new Date('2024-06-01T00:00:00Z');
 
   it('lists exactly the operational event types', () => {
     expect(parsed.eventTypes.map((e) => e.name)).toEqual([...OPERATIONAL_EVENT_TYPES]);
@@ -146,16 +145,7 @@ describe('operational.yaml', () => {
   it('has a schema that every builder payload satisfies', () => {
     const validators = new PayloadValidators();
     for (const entry of parsed.eventTypes) {
-      const record: EventTypeRecord = {
-        ...entry,
-        schemas: entry.schemas ?? null,
-        featureFlag: null,
-        groupName: null,
-        deprecated: false,
-        archived: false,
-        createdAt: at,
-        updatedAt: at,
-      };
+      const record = recordOfEntry(entry);
       const { payload } = SAMPLES[entry.name as OperationalEventType];
       expect(validators.validate(record, payload), entry.name).toEqual([]);
       expect(

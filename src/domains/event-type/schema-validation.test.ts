@@ -7,25 +7,12 @@ import {
   matchesEventType,
   PayloadValidators,
 } from './schema-validation.js';
+import { eventTypeRecord } from './test-fixtures.js';
 import type { EventTypeRecord } from './types.js';
 
-function eventType(
-  schemas: EventTypeRecord['schemas'],
-  overrides: Partial<EventTypeRecord> = {},
-): EventTypeRecord {
-  return {
-    name: 'invoice.paid',
-    description: 'An invoice was paid',
-    schemas,
-    featureFlag: null,
-    groupName: null,
-    deprecated: false,
-    archived: false,
-    createdAt: new Date('2024-01-01T00:00:00Z'),
-    updatedAt: new Date('2024-01-01T00:00:00Z'),
-    ...overrides,
-  };
-}
+/** `invoice.paid` with `schemas`, the event type most of these tests validate against. */
+const eventType = (schemas: EventTypeRecord['schemas'], fields: Partial<EventTypeRecord> = {}) =>
+  eventTypeRecord('invoice.paid', schemas, fields);
 
 const customerSchema = {
   type: 'object',
