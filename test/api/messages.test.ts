@@ -1,37 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const backend of BACKENDS) {
   describe(`${backend}: reading messages`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend);
 
     const publish = async (appId: string, body: Record<string, unknown>) => {
-      const res = await herald.api('POST', `/api/v1/app/${appId}/msg`, body);
+      const res = await scenario.herald.api('POST', `/api/v1/app/${appId}/msg`, body);
       expect(res.status).toBe(202);
       return res.body as { id: string; timestamp: string };
     };
     const createApp = async (uid: string) => {
-      const res = await herald.api('POST', '/api/v1/app', { name: uid, uid });
+      const res = await scenario.herald.api('POST', '/api/v1/app', { name: uid, uid });
       expect(res.status).toBe(201);
       return res.body as { id: string };
     };
     const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((m) => m.id);
 
-    beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
-
     it('lists messages newest first, with payloads unless with_content=false', async () => {
+      const { herald, receiver } = scenario;
       await createApp('list-basic');
       await herald.api('POST', '/api/v1/app/list-basic/endpoint', { url: receiver.url('/basic') });
       const first = await publish('list-basic', { eventType: 'user.created', payload: { n: 1 } });
@@ -63,6 +53,7 @@ for (const backend of BACKENDS) {
     });
 
     it('filters by event_types (repeated), channel and tag exactly', async () => {
+      const { herald } = scenario;
       await createApp('list-filter');
       const a = await publish('list-filter', {
         eventType: 'invoice.paid',
@@ -101,6 +92,7 @@ for (const backend of BACKENDS) {
     });
 
     it('bounds the list by before and after creation times', async () => {
+      const { herald } = scenario;
       await createApp('list-time');
       const m1 = await publish('list-time', { eventType: 'a.b', payload: {} });
       await sleep(15);
@@ -116,6 +108,7 @@ for (const backend of BACKENDS) {
     });
 
     it('pages forward and back, stable while new messages arrive', async () => {
+      const { herald } = scenario;
       await createApp('list-pages');
       const made: string[] = [];
       for (let i = 0; i < 5; i++)
@@ -146,6 +139,7 @@ for (const backend of BACKENDS) {
     });
 
     it('gets a message by id or by eventId', async () => {
+      const { herald } = scenario;
       await createApp('get-one');
       const msg = await publish('get-one', { eventType: 'x.y', payload: { a: [1, 2] }, eventId: 'order-77' });
       const byId = await herald.api('GET', `/api/v1/app/get-one/msg/${msg.id}`);
@@ -161,6 +155,7 @@ for (const backend of BACKENDS) {
     });
 
     it('returns the raw payload text as stored and sent', async () => {
+      const { herald, receiver } = scenario;
       await createApp('raw');
       await herald.api('POST', '/api/v1/app/raw/endpoint', { url: receiver.url('/raw') });
       receiver.reset();
@@ -174,6 +169,7 @@ for (const backend of BACKENDS) {
     });
 
     it('expunges the payload and keeps the metadata', async () => {
+      const { herald } = scenario;
       await createApp('expunge');
       const msg = await publish('expunge', {
         eventType: 'secret.leaked',
@@ -198,6 +194,7 @@ for (const backend of BACKENDS) {
     });
 
     it("answers 404 for another application's message, and across tenants with a portal token", async () => {
+      const { herald } = scenario;
       await createApp('tenant-a');
       await createApp('tenant-b');
       const mine = await publish('tenant-a', { eventType: 't.a', payload: {} });
@@ -240,6 +237,7 @@ for (const backend of BACKENDS) {
     });
 
     it('answers 422 naming the query field for invalid list parameters', async () => {
+      const { herald } = scenario;
       await createApp('bad-query');
       const cases: [string, string][] = [
         ['limit=0', 'limit'],

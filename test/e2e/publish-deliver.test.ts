@@ -1,24 +1,15 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 for (const backend of BACKENDS) {
   describe(`${backend}: a message sent through the API reaches the receiver`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
-
-    beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
+    const scenario = heraldWithReceiver(backend);
 
     it('delivers a signed request that verifies with the standardwebhooks library', async () => {
+      const { herald, receiver } = scenario;
       const app = await herald.api('POST', '/api/v1/app', { name: 'Acme', uid: 'acme' });
       expect(app.status).toBe(201);
       const endpoint = await herald.api('POST', '/api/v1/app/acme/endpoint', {
@@ -46,6 +37,7 @@ for (const backend of BACKENDS) {
     });
 
     it('retries a 503 and records every attempt', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       let calls = 0;
       receiver.respondWith(() =>

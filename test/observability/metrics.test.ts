@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, MAX_EVENT_TYPE_LABELS } from '../../src/observability/metrics.js';
 import { BACKENDS } from '../support/backends.js';
 import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 import { sampleValue, scrape } from './prometheus.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -33,19 +33,10 @@ describe('the metrics registry', () => {
 
 for (const backend of BACKENDS) {
   describe(`${backend}: GET /metrics after a real publish and delivery`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
-
-    beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
+    const scenario = heraldWithReceiver(backend);
 
     it('exposes the counters, the histograms and an empty queue to any scraper, without an API token', async () => {
+      const { herald, receiver } = scenario;
       await herald.api('POST', '/api/v1/app', { name: 'Acme', uid: 'acme' });
       const endpoint = await herald.api('POST', '/api/v1/app/acme/endpoint', { url: receiver.url('/hook') });
       expect(endpoint.status).toBe(201);
@@ -88,6 +79,7 @@ for (const backend of BACKENDS) {
     });
 
     it('counts failed attempts by error class', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       receiver.respondWith(() => ({ status: 503 }));
       await herald.api('POST', '/api/v1/app/acme/msg', { eventType: 'invoice.failed', payload: {} });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 import {
   createApp,
   createEndpoint,
@@ -14,16 +14,14 @@ import {
 
 for (const backend of BACKENDS) {
   describe(`${backend}: bulk-replay`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend);
     let appId: string;
     let endpointId: string;
     let since: string;
     const sent = { paidOk: '', paidFail: '', refundOk: '', refundFail: '', voidFail: '' };
 
     beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
+      const { herald, receiver } = scenario;
       // Messages whose payload says `fail` get a 503 until they are exhausted.
       receiver.respondWith((req) => (JSON.parse(req.body).fail ? { status: 503 } : { status: 200 }));
       appId = await createApp(herald);
@@ -42,15 +40,15 @@ for (const backend of BACKENDS) {
           : null;
       });
     });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
 
     const bulkReplay = (body: object) =>
-      herald.api('POST', `/api/v1/app/${appId}/endpoint/${endpointId}/bulk-replay`, { since, ...body });
+      scenario.herald.api('POST', `/api/v1/app/${appId}/endpoint/${endpointId}/bulk-replay`, {
+        since,
+        ...body,
+      });
 
     it("a dry run's count equals what the replay then sends", async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       receiver.respondWith(() => ({ status: 200 }));
       const filters = { status: 2, eventTypes: ['invoice.paid', 'invoice.refunded'] };
@@ -78,6 +76,7 @@ for (const backend of BACKENDS) {
     });
 
     it('filters by channel, tag and the last response status class', async () => {
+      const { herald, receiver } = scenario;
       const count = async (body: object) => {
         const res = await bulkReplay({ ...body, dryRun: true });
         expect(res.status).toBe(202);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dueOffset, replayRate } from '../../src/domains/background-task/pacing.js';
 import { BACKENDS } from '../support/backends.js';
-import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 import {
   createApp,
   createEndpoint,
@@ -17,19 +17,10 @@ import {
 
 for (const backend of BACKENDS) {
   describe(`${backend}: a disabled endpoint's backlog and recover`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
-
-    beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
+    const scenario = heraldWithReceiver(backend);
 
     it('holds deliveries while disabled and drains them on re-enable, oldest first and paced', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       const appId = await createApp(herald);
       const endpointId = await createEndpoint(herald, appId, { url: receiver.url('/backlog') });
@@ -62,6 +53,7 @@ for (const backend of BACKENDS) {
     });
 
     it('recover re-sends exactly the failed deliveries in the window, as manual attempts', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       let failing = true;
       receiver.respondWith((req) =>
@@ -126,6 +118,7 @@ for (const backend of BACKENDS) {
     });
 
     it('refuses a window that ends before it starts, naming until', async () => {
+      const { herald, receiver } = scenario;
       const appId = await createApp(herald);
       const endpointId = await createEndpoint(herald, appId, { url: receiver.url('/x') });
       const res = await herald.api('POST', `/api/v1/app/${appId}/endpoint/${endpointId}/recover`, {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 import {
   createApp,
   createEndpoint,
@@ -15,20 +14,14 @@ import {
 
 for (const backend of BACKENDS) {
   describe(`${backend}: replay-missing`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend);
 
     beforeAll(async () => {
-      herald = await startTestHerald(backend);
-      receiver = await startReceiver();
-      await createEventTypes(herald, ['order.created', 'order.shipped', 'user.deleted']);
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
+      await createEventTypes(scenario.herald, ['order.created', 'order.shipped', 'user.deleted']);
     });
 
     it('sends exactly the never-attempted messages in the window that the current filters match', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       const appId = await createApp(herald);
       const outside = await publish(herald, appId, 'order.created', { n: 0 });
@@ -96,6 +89,7 @@ for (const backend of BACKENDS) {
     });
 
     it('honours the endpoint channels when replaying', async () => {
+      const { herald, receiver } = scenario;
       receiver.reset();
       const appId = await createApp(herald);
       const since = new Date(Date.now() - 1_000).toISOString();

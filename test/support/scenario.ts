@@ -1,0 +1,28 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { Backend } from './backends.js';
+import { startTestHerald, type TestHerald } from './herald.js';
+import { type Receiver, startReceiver } from './receiver.js';
+
+/** A Herald and a receiver shared by the tests of one `describe` block. */
+export interface HeraldWithReceiver {
+  readonly herald: TestHerald;
+  readonly receiver: Receiver;
+}
+
+/**
+ * Starts a Herald of `backend` (with its worker) and a receiver before the tests of the calling
+ * `describe` block, and stops both after them. The fields are there once `beforeAll` has run:
+ * read them in hooks and tests, not while the block is being collected.
+ */
+export function heraldWithReceiver(backend: Backend): HeraldWithReceiver {
+  const scenario = {} as { herald: TestHerald; receiver: Receiver };
+  beforeAll(async () => {
+    scenario.herald = await startTestHerald(backend);
+    scenario.receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await scenario.herald?.stop();
+    await scenario.receiver?.close();
+  });
+  return scenario;
+}
