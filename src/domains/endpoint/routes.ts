@@ -137,6 +137,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
           ...body,
           uid: body.uid ?? request.params.endpoint_id,
         });
+        announce(ctx, 'endpointCreated', application, row);
         return reply.code(201).send(endpointOut(row));
       }
       // PUT replaces: what the body leaves out goes back to its default.
@@ -173,8 +174,10 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       },
     },
     async (request) => {
-      const { endpoint } = await endpointInPath(ctx, request);
-      return endpointOut(await updateEndpoint(ctx, endpoint, request.body as EndpointFields));
+      const { app: application, endpoint } = await endpointInPath(ctx, request);
+      const updated = await updateEndpoint(ctx, endpoint, request.body as EndpointFields);
+      announce(ctx, 'endpointUpdated', application, updated, endpoint);
+      return endpointOut(updated);
     },
   );
 
@@ -190,8 +193,9 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       },
     },
     async (request, reply) => {
-      const { endpoint } = await endpointInPath(ctx, request);
+      const { app: application, endpoint } = await endpointInPath(ctx, request);
       await db.deleteFrom('endpoint').where('id', '=', endpoint.id).execute();
+      announce(ctx, 'endpointDeleted', application, endpoint);
       return reply.code(204).send(null);
     },
   );
