@@ -5,6 +5,7 @@ import { migrationProvider } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { MAIN_CONNECTION_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { SqliteQueue } from './sqlite-queue.js';
 
 /**
@@ -22,10 +23,12 @@ export function openSqliteStore(path: string): Store {
     raw.pragma('synchronous = FULL');
     raw.pragma('foreign_keys = ON');
     raw.pragma('busy_timeout = 5000');
+    raw.pragma(`wal_autocheckpoint = ${MAIN_CONNECTION_CHECKPOINT_PAGES}`);
   } catch (err) {
     throw new StoreUnavailableError(`cannot open SQLite database ${path}: ${(err as Error).message}`);
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const checkpointer = path === ':memory:' || path === '' ? null : startCheckpointer(path);
   const due = new EventEmitter();
   due.setMaxListeners(0);
 
@@ -49,6 +52,7 @@ export function openSqliteStore(path: string): Store {
       raw.prepare('select 1').get();
     },
     async close() {
+      await checkpointer?.stop();
       await db.destroy();
     },
   };
