@@ -64,6 +64,8 @@ export function startCheckpointer(path: string): Checkpointer {
     stop() {
       if (!stopping) {
         stopping = true;
+        // Held until the thread has closed its connection: a process awaiting this has nothing else alive.
+        worker.ref();
         worker.postMessage('stop');
       }
       return exited;
