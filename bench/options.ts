@@ -33,6 +33,8 @@ export interface BenchOptions {
   historyAttempts: number;
   /** Messages queued for the Memory scenario. */
   backlog: number;
+  /** Drains per contender (Herald on each backend, every peer); the median is reported. */
+  rounds: number;
   /** Write CPU profiles of Herald's worker processes into bench/results/profiles. */
   profile: boolean;
 }
@@ -49,12 +51,13 @@ export const USAGE = `Usage: npm run bench -- [options]
   --clients N        concurrent API clients publishing (default 16)
   --history N        old attempts inserted before the History drain (default 1000000)
   --backlog N        messages queued for the Memory scenario (default 100000)
+  --rounds N         drains of Herald and of each peer; the median is reported (default 3)
   --profile          write V8 CPU profiles of the Herald processes to bench/results/profiles
                      and print where their time went
   --help
 
 Each option can also be set as BENCH_ONLY, BENCH_BACKEND, BENCH_MESSAGES, BENCH_CONCURRENCY,
-BENCH_CLIENTS, BENCH_HISTORY, BENCH_BACKLOG, BENCH_PROFILE=1. PostgreSQL is found at
+BENCH_CLIENTS, BENCH_HISTORY, BENCH_BACKLOG, BENCH_ROUNDS, BENCH_PROFILE=1. PostgreSQL is found at
 BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), Redis at 127.0.0.1:6379.
 BENCH_HERALD_MAIN=/path/to/dist/cli/main.js measures another build of Herald (a modified copy).`;
 
@@ -85,7 +88,17 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     if (value === undefined) throw new OptionError(`--${match[1]} needs a value`);
     flags.set(match[1]!, value);
   }
-  const known = ['only', 'backend', 'messages', 'concurrency', 'clients', 'history', 'backlog', 'profile'];
+  const known = [
+    'only',
+    'backend',
+    'messages',
+    'concurrency',
+    'clients',
+    'history',
+    'backlog',
+    'rounds',
+    'profile',
+  ];
   for (const name of flags.keys())
     if (!known.includes(name)) throw new OptionError(`unknown option --${name}`);
   const get = (name: string) => flags.get(name) ?? env[`BENCH_${name.toUpperCase()}`];
@@ -117,6 +130,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     clients: positive('--clients', get('clients'), 16),
     historyAttempts: positive('--history', get('history'), 1_000_000),
     backlog: positive('--backlog', get('backlog'), 100_000),
+    rounds: positive('--rounds', get('rounds'), 3),
     profile: profile === '1' || profile === 'true',
   };
 }

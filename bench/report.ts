@@ -18,7 +18,10 @@ export interface BackendResults {
   error?: string;
   /** Scenarios that threw, by name, with the first line of the error. */
   failures?: Record<string, string>;
+  /** The median drain of the rounds (by ratio to B0). */
   drain?: DrainResult;
+  /** Every round's ratio to B0, in the order run. */
+  drainRounds?: (number | null)[];
   live?: LiveResult;
   latency?: LatencyResult;
   fanout?: FanoutRow[];
@@ -33,6 +36,8 @@ export interface BackendResults {
 export interface PeerResult extends BaselineResult {
   b0: BracketedB0;
   ratioToB0: number | null;
+  /** Every round's ratio to B0, in the order run (this result is the median round). */
+  rounds?: (number | null)[];
 }
 
 /** The whole run, as written to `bench/results/latest.json`. */
@@ -129,19 +134,20 @@ const pair = (a: number | null | undefined, b: number | null | undefined) => `${
 /** The drain table: Herald on each backend and every peer, each against the B0 run just before it. */
 function drainTable(r: RunResults, backends: Backend[]): string[] {
   const out = [
-    '| Drain, 1 endpoint, 20,000 queued | deliveries/s | B0 before / after | **× B0** | CPU ms per 1k deliveries (B0) |',
-    '|---|---:|---:|---:|---:|',
+    '| Drain, 1 endpoint, 20,000 queued (median round) | deliveries/s | B0 before / after | **× B0** | × B0, every round | CPU ms per 1k deliveries (B0) |',
+    '|---|---:|---:|---:|---:|---:|',
   ];
+  const rounds = (list: (number | null)[] | undefined) => (list ?? []).map((x) => x ?? '—').join(' · ');
   for (const b of backends) {
     const d = r.backends[b]!.drain;
     if (!d) continue;
     out.push(
-      `| **Herald, ${b}** (every attempt recorded) | ${n(d.rate)} | ${pair(d.b0.before, d.b0.after)} | **${d.ratioToB0 ?? '—'}** | ${n(d.cpuMsPer1k)} (${n(d.b0.cpuMsPer1k)}) |`,
+      `| **Herald, ${b}** (every attempt recorded) | ${n(d.rate)} | ${pair(d.b0.before, d.b0.after)} | **${d.ratioToB0 ?? '—'}** | ${rounds(r.backends[b]!.drainRounds)} | ${n(d.cpuMsPer1k)} (${n(d.b0.cpuMsPer1k)}) |`,
     );
   }
   for (const p of r.peers) {
     out.push(
-      `| ${p.name}, no delivery log${p.error ? ` (${p.error})` : ''} | ${n(p.rate)} | ${pair(p.b0.before, p.b0.after)} | ${p.ratioToB0 ?? '—'} | ${n(p.cpuMsPer1k)} (${n(p.b0.cpuMsPer1k)}) |`,
+      `| ${p.name}, no delivery log${p.error ? ` (${p.error})` : ''} | ${n(p.rate)} | ${pair(p.b0.before, p.b0.after)} | ${p.ratioToB0 ?? '—'} | ${rounds(p.rounds)} | ${n(p.cpuMsPer1k)} (${n(p.b0.cpuMsPer1k)}) |`,
     );
   }
   return out;

@@ -20,15 +20,15 @@ import {
   type PeerResult,
   type RunResults,
 } from './report.js';
-import { DRAIN_APP, measureDrain } from './scenarios/drain.js';
+import { DRAIN_APP, type DrainResult, measureDrain } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import { measureHistory } from './scenarios/history.js';
-import { ISOLATION_APPS, ISOLATION_FAN_OUT, measureIsolation } from './scenarios/isolation.js';
+import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from './scenarios/isolation.js';
 import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
 import { measureMemory } from './scenarios/memory.js';
 import { type AppSpec, RESULTS_DIR, Session, WARMUP_APP } from './session.js';
-import { ratio } from './stats.js';
+import { medianBy, ratio } from './stats.js';
 
 /** Nothing in the run may take longer than this; past it, everything is killed. */
 const WATCHDOG_MS = 15 * 60_000;
@@ -68,22 +68,27 @@ async function attempt<T>(into: BackendResults, what: string, fn: () => Promise<
 }
 
 async function runPeers(receiver: Receiver, options: BenchOptions, pgUp: boolean): Promise<PeerResult[]> {
-  const results: PeerResult[] = [];
+  const peers = PEERS.filter((peer) => peer === 'bullmq' || pgUp);
+  const rounds = new Map<string, PeerResult[]>(peers.map((peer) => [peer, []]));
   // B0, peer, B0, peer, …: each peer is compared with the mean of the B0 runs on either side.
   let before = await runB0(receiver, options.concurrency);
-  for (const peer of PEERS) {
-    if (peer !== 'bullmq' && !pgUp) continue;
-    log(`peers: ${peer}, then B0`);
-    const result = await runPeer(peer, receiver, options.messages, options.concurrency, POSTGRES_URL);
-    const after = await runB0(receiver, options.concurrency);
-    const b0 = bracket(before, after);
-    before = after;
-    log(
-      `peers: ${peer} ${result.rate}/s, B0 ${b0.before}/s before, ${b0.after}/s after${result.error ? ` (${result.error})` : ''}`,
-    );
-    results.push({ ...result, b0, ratioToB0: ratio(result.rate, b0.rate) });
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const peer of peers) {
+      log(`peers: ${peer} (round ${round} of ${options.rounds}), then B0`);
+      const result = await runPeer(peer, receiver, options.messages, options.concurrency, POSTGRES_URL);
+      const after = await runB0(receiver, options.concurrency);
+      const b0 = bracket(before, after);
+      before = after;
+      log(
+        `peers: ${peer} ${result.rate}/s, B0 ${b0.before}/s before, ${b0.after}/s after${result.error ? ` (${result.error})` : ''}`,
+      );
+      rounds.get(peer)!.push({ ...result, b0, ratioToB0: ratio(result.rate, b0.rate) });
+    }
   }
-  return results;
+  return peers.map((peer) => {
+    const all = rounds.get(peer)!;
+    return { ...medianBy(all, (p) => p.ratioToB0)!, rounds: all.map((p) => p.ratioToB0) };
+  });
 }
 
 async function runBackend(
@@ -111,17 +116,26 @@ async function runBackend(
     session.log(`creating ${specs.length} applications`);
     await session.prepare(specs);
 
-    if (only.has('drain')) r.drain = await attempt(r, 'drain', () => measureDrain(session, 'drain'));
+    if (only.has('drain')) {
+      const rounds: DrainResult[] = [];
+      for (let round = 1; round <= options.rounds; round++) {
+        const label = round === 1 ? 'drain' : `drain-${round}`;
+        const drain = await attempt(r, 'drain', () => measureDrain(session, label));
+        if (drain) rounds.push(drain);
+      }
+      r.drain = medianBy(rounds, (d) => d.ratioToB0);
+      r.drainRounds = rounds.map((d) => d.ratioToB0);
+    }
     if (only.has('live')) r.live = await attempt(r, 'live', () => measureLive(session));
     const drainRate = r.drain?.rate ?? 1_000;
     if (only.has('latency'))
       r.latency = await attempt(r, 'latency', () => measureLatency(session, drainRate));
     if (only.has('fanout')) r.fanout = await attempt(r, 'fanout', () => measureFanout(session));
     if (only.has('isolation')) {
-      // A rate the whole system sustains with room to spare: deliveries at a quarter of the drain
+      // A rate the whole system sustains with room to spare: attempts at a quarter of the drain
       // rate, and messages at no more than a third of what the API took live.
       const rate = Math.min(
-        drainRate / 4 / ISOLATION_FAN_OUT,
+        drainRate / 4 / ISOLATION_ATTEMPTS_PER_MESSAGE,
         r.live ? r.live.publishedPerSec / 3 : Number.POSITIVE_INFINITY,
       );
       r.isolation = await attempt(r, 'isolation', () => measureIsolation(session, rate));

@@ -45,3 +45,11 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   if (a == null || b == null || b === 0) return null;
   return round(a / b);
 }
+
+/** The item whose `key` is the median (the lower middle of an even count); null keys sort last. */
+export function medianBy<T>(items: T[], key: (item: T) => number | null): T | undefined {
+  const sorted = [...items].sort(
+    (a, b) => (key(a) ?? Number.POSITIVE_INFINITY) - (key(b) ?? Number.POSITIVE_INFINITY),
+  );
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
