@@ -189,7 +189,7 @@ export const SETTINGS = [
     default: null,
     accepts: 'base64 of 32 random bytes (`herald secrets generate-main-key`)',
     description:
-      'Main key that encrypts endpoint secrets at rest. Generated into the data directory on SQLite; required on PostgreSQL.',
+      'Main key that encrypts endpoint secrets and custom header values at rest. Generated into the data directory on SQLite; required on PostgreSQL.',
     parse: optStr,
     secret: true,
   }),

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { newId } from '../core/ids.js';
+import { readHeaders } from '../signing/endpoint-headers.js';
 import { signingSecrets } from '../signing/endpoint-secrets.js';
 import type { MainKeyring } from '../signing/main-key.js';
 import type { ParsedSecret } from '../signing/secrets.js';
@@ -27,8 +28,8 @@ const RESERVED_HEADERS = new Set([
 ]);
 
 /**
- * Builds signed requests. Decrypting and parsing an endpoint's secrets costs far more than
- * signing, so parsed secrets are cached per endpoint version (its `updated_at`).
+ * Builds signed requests. Decrypting and parsing an endpoint's secrets and custom headers costs
+ * far more than signing, so both are cached per endpoint version (its `updated_at`).
  */
 export class RequestBuilder {
   readonly #cache = new Map<
@@ -68,9 +69,7 @@ export class RequestBuilder {
       ),
     );
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(
-      JSON.parse(delivery.endpointHeaders) as Record<string, string>,
-    )) {
+    for (const [name, value] of Object.entries(readHeaders(this.keyring, delivery.endpointHeaders))) {
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
     }
     const entry = {

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/index.js';
+import { headersAreCurrent, reencryptHeaders } from '../../signing/endpoint-headers.js';
 import { generateMainSecret } from '../../signing/main-key.js';
 import { createRuntime } from '../runtime.js';
 
@@ -6,8 +7,9 @@ const BATCH = 200;
 
 /**
  * `herald secrets generate-main-key` prints a new main key.
- * `herald secrets rotate-main-key` re-encrypts every endpoint secret under the current
- * `HERALD_MAIN_SECRET`; running Herald processes keep working throughout as long as they
+ * `herald secrets rotate-main-key` re-encrypts every endpoint secret and custom header map
+ * under the current `HERALD_MAIN_SECRET` (encrypting header maps an earlier version stored in
+ * plaintext); running Herald processes keep working throughout as long as they
  * have the old key in `HERALD_MAIN_SECRET_PREVIOUS`.
  */
 export async function runSecretsCommand(
@@ -24,7 +26,7 @@ export async function runSecretsCommand(
     try {
       const count = await reencryptAll(runtime.ctx);
       out.write(
-        `herald: re-encrypted the secrets of ${count} endpoint(s) with main key ${runtime.ctx.keyring.currentKeyId}\n`,
+        `herald: re-encrypted the secrets and headers of ${count} endpoint(s) with main key ${runtime.ctx.keyring.currentKeyId}\n`,
       );
       return 0;
     } finally {
@@ -35,7 +37,10 @@ export async function runSecretsCommand(
   return 2;
 }
 
-/** Re-encrypts, in small batches, every stored secret not yet under the current main key. */
+/**
+ * Re-encrypts, in small batches, every stored secret and header map not yet under the current
+ * main key. Returns how many endpoints were rewritten.
+ */
 export async function reencryptAll(ctx: import('../../context.js').HeraldContext): Promise<number> {
   const { db } = ctx.store;
   let changed = 0;
@@ -43,7 +48,7 @@ export async function reencryptAll(ctx: import('../../context.js').HeraldContext
   for (;;) {
     const rows = await db
       .selectFrom('endpoint')
-      .select(['id', 'secrets'])
+      .select(['id', 'secrets', 'headers'])
       .where('id', '>', after)
       .orderBy('id')
       .limit(BATCH)
@@ -51,14 +56,19 @@ export async function reencryptAll(ctx: import('../../context.js').HeraldContext
     if (rows.length === 0) return changed;
     for (const row of rows) {
       const stored = JSON.parse(row.secrets) as { key: string; expiresAt: number | null }[];
-      if (stored.every((s) => ctx.keyring.isCurrent(s.key))) continue;
-      const next = JSON.stringify(stored.map((s) => ({ ...s, key: ctx.keyring.reencrypt(s.key) })));
-      // Compare-and-set: a rotation through the API meanwhile wins, and is already current.
+      const secretsCurrent = stored.every((s) => ctx.keyring.isCurrent(s.key));
+      if (secretsCurrent && headersAreCurrent(ctx.keyring, row.headers)) continue;
+      const secrets = secretsCurrent
+        ? row.secrets
+        : JSON.stringify(stored.map((s) => ({ ...s, key: ctx.keyring.reencrypt(s.key) })));
+      const headers = reencryptHeaders(ctx.keyring, row.headers);
+      // Compare-and-set: a rotation or headers write through the API meanwhile wins, and is already current.
       const result = await db
         .updateTable('endpoint')
-        .set({ secrets: next })
+        .set({ secrets, headers })
         .where('id', '=', row.id)
         .where('secrets', '=', row.secrets)
+        .where('headers', '=', row.headers)
         .executeTakeFirst();
       changed += Number(result.numUpdatedRows);
     }

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
+import { readHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, publicSecretForm } from '../../signing/secrets.js';
 import { resolveApplication } from '../application/access.js';
@@ -215,7 +216,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     },
     async (request) => {
       const { endpoint } = await endpointInPath(ctx, request);
-      const all = JSON.parse(endpoint.headers) as Record<string, string>;
+      const all = readHeaders(ctx.keyring, endpoint.headers);
       const headers: Record<string, string> = {};
       const sensitive: string[] = [];
       for (const [name, value] of Object.entries(all)) {
@@ -229,7 +230,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
   const writeHeaders = async (endpointId: string, headers: Record<string, string>) => {
     await db
       .updateTable('endpoint')
-      .set({ headers: JSON.stringify(headers), updated_at: ctx.now() })
+      .set({ headers: storeHeaders(ctx.keyring, headers), updated_at: ctx.now() })
       .where('id', '=', endpointId)
       .execute();
   };
@@ -268,7 +269,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     async (request, reply) => {
       const { endpoint } = await endpointInPath(ctx, request);
       const body = request.body as { headers: Record<string, string | null>; deleteHeaders?: string[] };
-      const headers = JSON.parse(endpoint.headers) as Record<string, string>;
+      const headers = readHeaders(ctx.keyring, endpoint.headers);
       for (const [name, value] of Object.entries(body.headers)) {
         if (value === null) delete headers[name];
         else headers[name] = value;

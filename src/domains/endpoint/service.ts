@@ -3,6 +3,7 @@ import { newId } from '../../core/ids.js';
 import { checkEndpointUrl } from '../../delivery/endpoint-url.js';
 import { createNetworkPolicy, type NetworkPolicy } from '../../delivery/network-policy.js';
 import { conflict, invalidField, ValidationError, type ValidationIssue } from '../../errors.js';
+import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
@@ -124,7 +125,7 @@ export async function createEndpoint(
     description: fields.description ?? '',
     event_types: jsonOrNull(fields.eventTypes ?? fields.filterTypes),
     channels: jsonOrNull(fields.channels),
-    headers: JSON.stringify(fields.headers ?? {}),
+    headers: storeHeaders(ctx.keyring, fields.headers ?? {}),
     metadata: JSON.stringify(fields.metadata ?? {}),
     throttle_rate: fields.throttleRate ?? fields.rateLimit ?? null,
     disabled: fields.disabled ? 1 : 0,
@@ -166,6 +167,11 @@ export async function updateEndpoint(
     throttle_rate: rate === undefined ? row.throttle_rate : rate || null,
     metadata: fields.metadata === undefined ? row.metadata : JSON.stringify(fields.metadata),
     secrets: fields.secret ? storeSecrets(ctx.keyring, normalizedSecret(fields.secret)) : row.secrets,
+    // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
+    headers:
+      fields.headers === undefined
+        ? encryptPlaintextHeaders(ctx.keyring, row.headers)
+        : storeHeaders(ctx.keyring, fields.headers ?? {}),
     updated_at: now,
   };
   const { disabled: _d, disabled_reason: _r, disabled_at: _a, ...changes } = next;
