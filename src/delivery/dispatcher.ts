@@ -3,12 +3,14 @@ import { hostname } from 'node:os';
 import type { HeraldContext } from '../context.js';
 import type { ClaimedDelivery } from '../store/queue.js';
 import { judge, RequestBuilder, release } from './attempt.js';
-import type { DeliveryClient } from './http-client.js';
+import type { DeliveryClient, DeliveryRequest } from './http-client.js';
 import { Lane } from './lanes.js';
 import { OutcomeWriter } from './outcome-writer.js';
 
 /** Longest idle sleep: a safety net for a missed wake-up, not the way work is found. */
 const IDLE_POLL_MS = 5_000;
+/** When a delivery whose request cannot be built (undecryptable secrets) is tried again. */
+const UNSIGNABLE_RETRY_MS = 60_000;
 
 export interface DispatcherOptions {
   client: DeliveryClient;
@@ -236,11 +238,25 @@ export class Dispatcher {
   }
 
   #send(lane: Lane, delivery: ClaimedDelivery): void {
+    const started = this.#ctx.now();
+    let request: DeliveryRequest;
+    try {
+      request = this.#builder.build(delivery, started);
+    } catch (err) {
+      // Its secrets or headers cannot be decrypted (a main key missing from the configuration,
+      // say): nothing was sent. Given back for later, so the worker keeps its capacity.
+      this.#ctx.logger.error(
+        { err, deliveryId: delivery.id, endpointId: delivery.endpointId },
+        'cannot build the signed request; is the main key that encrypted this endpoint configured? Trying again in a minute',
+      );
+      this.#held--;
+      this.#writer.add(release(delivery, this.owner, started + UNSIGNABLE_RETRY_MS));
+      if (lane.queue.length === 0 && lane.inFlight === 0) this.#lanes.delete(lane.endpointId);
+      return;
+    }
     lane.inFlight++;
     this.#inFlight++;
     this.#ctx.metrics.inFlight.inc();
-    const started = this.#ctx.now();
-    const request = this.#builder.build(delivery, started);
     const promise = this.#client.send(request).then(
       (result) => {
         const now = this.#ctx.now();
