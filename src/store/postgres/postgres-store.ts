@@ -59,6 +59,17 @@ export async function openPostgresStore(url: string): Promise<Store> {
   }
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // The queue's own commits (claims, outcomes, lease renewals) do not wait for the WAL flush:
+  // a database crash may forget the last fraction of a second of them, which only makes those
+  // deliveries due again (at least once still holds). Published messages, written through
+  // `db`, stay synchronous. The same choice as SQLite's queue commits (synchronous = NORMAL).
+  const queuePool = new pg.Pool({
+    ...clientConfig,
+    options: [clientConfig.options, '-c synchronous_commit=off'].filter(Boolean).join(' '),
+    max: 4,
+  });
+  queuePool.on('error', () => {});
+  const queueDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: queuePool }) });
   const due = new EventEmitter();
   due.setMaxListeners(0);
   const listener = new DueListener(clientConfig, () => due.emit('due'));
@@ -67,7 +78,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
   return {
     dialect: 'postgres',
     db,
-    queue: new PostgresQueue(db),
+    queue: new PostgresQueue(queueDb),
     notifyDue() {
       due.emit('due');
       // Coalesced: one NOTIFY in flight is enough to wake every other process.
@@ -116,6 +127,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
     },
     async close() {
       await listener.stop();
+      await queueDb.destroy();
       await db.destroy();
     },
   };
