@@ -6,9 +6,13 @@ import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
 
-/** Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. */
+/**
+ * Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. 20 ms
+ * rather than 5: a quarter of the transactions at a few thousand deliveries a second, which
+ * on PostgreSQL measured +0.07–0.11 × B0 on the drain (same on SQLite, within its noise).
+ */
 const FLUSH_SIZE = 512;
-const FLUSH_DELAY_MS = 5;
+const FLUSH_DELAY_MS = 20;
 /** Tries to write one batch before leaving it to lease expiry. */
 const WRITE_TRIES = 5;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
