@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 for (const backend of BACKENDS) {
   describe(`${backend}: a receiver answering with bytes a database cannot hold`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
-
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      herald = await startTestHerald(backend);
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
+    const scenario = heraldWithReceiver(backend);
 
     it('records the attempt with NUL shown as U+FFFD, and its batch-mates are delivered once', async () => {
+      const { herald, receiver } = scenario;
       await herald.api('POST', '/api/v1/app', { name: 'nul', uid: 'nul' });
       const res = await herald.api('POST', '/api/v1/app/nul/endpoint', { url: receiver.url('/nul') });
       expect(res.status).toBe(201);

@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MainKeyring } from '../../src/signing/main-key.js';
 import { BACKENDS } from '../support/backends.js';
-import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 /** A main key this Herald was not given: what it encrypted cannot be read here. */
 const FOREIGN = MainKeyring.fromSecrets(Buffer.alloc(32, 9).toString('base64'));
 
 for (const backend of BACKENDS) {
   describe(`${backend}: an endpoint whose stored secrets cannot be decrypted`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
-
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      herald = await startTestHerald(backend);
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
+    const scenario = heraldWithReceiver(backend);
 
     it('is held back for later while every other endpoint is delivered at once', async () => {
+      const { herald, receiver } = scenario;
       await herald.api('POST', '/api/v1/app', { name: 'keys', uid: 'keys' });
       const broken = await herald.api('POST', '/api/v1/app/keys/endpoint', { url: receiver.url('/broken') });
       await herald.api('POST', '/api/v1/app/keys/endpoint', { url: receiver.url('/healthy') });

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 /**
  * Custom headers often carry credentials, so the `endpoint.headers` column holds them encrypted
@@ -14,22 +13,13 @@ const HEADERS = { Authorization: `Bearer ${TOKEN}`, 'X-Team': 'billing' };
 
 for (const backend of BACKENDS) {
   describe(`${backend}: endpoint custom headers are encrypted at rest`, () => {
-    let herald: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend);
     let n = 0;
-
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      herald = await startTestHerald(backend);
-    });
-    afterAll(async () => {
-      await herald?.stop();
-      await receiver?.close();
-    });
-    afterEach(() => receiver.reset());
+    afterEach(() => scenario.receiver.reset());
 
     /** A new application with one endpoint at a path of its own. */
     async function endpoint(extra: Record<string, unknown> = {}) {
+      const { herald, receiver } = scenario;
       const app = `hdr${++n}`;
       await herald.api('POST', '/api/v1/app', { name: app, uid: app });
       const res = await herald.api('POST', `/api/v1/app/${app}/endpoint`, {
@@ -41,7 +31,7 @@ for (const backend of BACKENDS) {
     }
     const rawHeaders = async (id: string) =>
       (
-        await herald.ctx.store.db
+        await scenario.herald.ctx.store.db
           .selectFrom('endpoint')
           .select('headers')
           .where('id', '=', id)
@@ -49,6 +39,7 @@ for (const backend of BACKENDS) {
       ).headers;
     /** Publishes one message and answers the request the receiver got for it. */
     async function deliverOne(app: string) {
+      const { herald, receiver } = scenario;
       receiver.reset();
       const res = await herald.api('POST', `/api/v1/app/${app}/msg`, { eventType: 'a.b', payload: { n } });
       expect(res.status).toBe(202);
@@ -57,6 +48,7 @@ for (const backend of BACKENDS) {
     }
 
     it('stores the header values encrypted and still sends and shows them', async () => {
+      const { herald } = scenario;
       const ep = await endpoint({ headers: HEADERS });
 
       const raw = await rawHeaders(ep.id);
@@ -76,6 +68,7 @@ for (const backend of BACKENDS) {
     });
 
     it('keeps PATCH and PUT of the headers working, and their result encrypted', async () => {
+      const { herald } = scenario;
       const ep = await endpoint({ headers: HEADERS });
 
       const patched = await herald.api('PATCH', `${ep.base}/headers`, {
@@ -110,6 +103,7 @@ for (const backend of BACKENDS) {
     });
 
     it('reads headers an earlier version stored in plaintext, and encrypts them on the next headers write', async () => {
+      const { herald } = scenario;
       const ep = await endpoint();
       await herald.ctx.store.db
         .updateTable('endpoint')
@@ -138,6 +132,7 @@ for (const backend of BACKENDS) {
     });
 
     it('encrypts plaintext headers when the endpoint itself is updated, keeping their values', async () => {
+      const { herald } = scenario;
       const ep = await endpoint();
       await herald.ctx.store.db
         .updateTable('endpoint')
