@@ -157,30 +157,30 @@ export async function updateEndpoint(
   const now = ctx.now();
   const filter = fields.eventTypes !== undefined ? fields.eventTypes : fields.filterTypes;
   const rate = fields.throttleRate !== undefined ? fields.throttleRate : fields.rateLimit;
-  const next: EndpointRow = {
-    ...row,
-    url: fields.url ?? row.url,
-    description: fields.description ?? row.description,
-    uid: fields.uid === undefined ? row.uid : fields.uid,
-    event_types: filter === undefined ? row.event_types : jsonOrNull(filter),
-    channels: fields.channels === undefined ? row.channels : jsonOrNull(fields.channels),
-    throttle_rate: rate === undefined ? row.throttle_rate : rate || null,
-    metadata: fields.metadata === undefined ? row.metadata : JSON.stringify(fields.metadata),
-    secrets: fields.secret ? storeSecrets(ctx.keyring, normalizedSecret(fields.secret)) : row.secrets,
-    // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
-    headers:
-      fields.headers === undefined
-        ? encryptPlaintextHeaders(ctx.keyring, row.headers)
-        : storeHeaders(ctx.keyring, fields.headers ?? {}),
-    updated_at: now,
-  };
-  const { disabled: _d, disabled_reason: _r, disabled_at: _a, ...changes } = next;
+  // Only the columns this request sets are written: a concurrent headers write, or the
+  // worker's health counters, landing between the read of `row` and this write are kept.
+  const changes: Partial<EndpointRow> = { updated_at: now };
+  if (fields.url != null) changes.url = fields.url;
+  if (fields.description != null) changes.description = fields.description;
+  if (fields.uid !== undefined) changes.uid = fields.uid;
+  if (filter !== undefined) changes.event_types = jsonOrNull(filter);
+  if (fields.channels !== undefined) changes.channels = jsonOrNull(fields.channels);
+  if (rate !== undefined) changes.throttle_rate = rate || null;
+  if (fields.metadata !== undefined) changes.metadata = JSON.stringify(fields.metadata);
+  if (fields.secret) changes.secrets = storeSecrets(ctx.keyring, normalizedSecret(fields.secret));
+  // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
+  const headers =
+    fields.headers === undefined
+      ? encryptPlaintextHeaders(ctx.keyring, row.headers)
+      : storeHeaders(ctx.keyring, fields.headers ?? {});
+  if (headers !== row.headers) changes.headers = headers;
   await ctx.store.db
     .updateTable('endpoint')
     .set(changes)
     .where('id', '=', row.id)
     .execute()
     .catch(uidConflict);
+  const next: EndpointRow = { ...row, ...changes };
   if (fields.disabled === true && row.disabled === 0) {
     await disableEndpoint(ctx.store.db, row.id, 'Disabled by the API.', now);
     return { ...next, disabled: 1, disabled_reason: 'Disabled by the API.', disabled_at: now };
