@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { idAtTime, newId } from '../../core/ids.js';
 import { type Database, type EndpointTable, STATUS, TRIGGER } from '../../store/schema.js';
-import { isSubscribed } from '../message/outbox.js';
+import { isSubscribed, subscriptionOf } from '../message/outbox.js';
 import { jsonArrayHas } from '../message/repo.js';
 import { dueOffset, dueOffsetSql } from './pacing.js';
 import type { TaskType } from './schemas.js';
@@ -254,10 +254,12 @@ const replayMissing: ReplayJob = {
     ]);
     if (cursor !== null) query = query.where('message.id', '>', cursor);
     const rows = await query.orderBy('message.id').limit(Math.max(limit, SCAN_ROWS)).execute();
+    const subscription = subscriptionOf(endpoint);
     const { taken, scanned, last } = takeMatches(
       rows,
       (r) => r.id,
-      (r) => isSubscribed(endpoint, r.event_type, r.channels ? (JSON.parse(r.channels) as string[]) : null),
+      (r) =>
+        isSubscribed(subscription, r.event_type, r.channels ? (JSON.parse(r.channels) as string[]) : null),
       limit,
     );
     return { ids: taken.map((r) => r.id), scanned, last };

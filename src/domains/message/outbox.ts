@@ -110,7 +110,8 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
       .selectFrom('endpoint')
       .select(['id', 'app_id', 'disabled', 'event_types', 'channels'])
       .where('app_id', 'in', appIds)
-      .execute();
+      .execute()
+      .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e) })));
     // ON CONFLICT DO NOTHING: a taken eventId skips its message instead of failing the batch.
     const inserted = await trx
       .insertInto('message')
@@ -130,7 +131,11 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
       let fanOut = 0;
       for (const e of endpoints) {
         if (e.app_id !== row.app_id) continue;
-        if (onlyEndpointId !== null ? e.id !== onlyEndpointId : !isSubscribed(e, row.event_type, channels))
+        if (
+          onlyEndpointId !== null
+            ? e.id !== onlyEndpointId
+            : !isSubscribed(e.subscription, row.event_type, channels)
+        )
           continue;
         fanOut++;
         deliveries.push({
@@ -161,19 +166,33 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
   });
 }
 
+/** An endpoint's filters, parsed: null lets every event type (or channel) through. */
+export interface Subscription {
+  eventTypes: string[] | null;
+  channels: string[] | null;
+}
+
+/** Parses an endpoint row's stored filters, once per endpoint rather than once per message. */
+export function subscriptionOf(endpoint: {
+  event_types: string | null;
+  channels: string | null;
+}): Subscription {
+  return {
+    eventTypes: endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null,
+    channels: endpoint.channels ? (JSON.parse(endpoint.channels) as string[]) : null,
+  };
+}
+
 /** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
 export function isSubscribed(
-  endpoint: { event_types: string | null; channels: string | null },
+  subscription: Subscription,
   eventType: string,
   channels: string[] | null,
 ): boolean {
-  if (
-    !matchesEventType(endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null, eventType)
-  )
-    return false;
-  if (endpoint.channels === null) return true;
+  if (!matchesEventType(subscription.eventTypes, eventType)) return false;
+  if (subscription.channels === null) return true;
   if (!channels) return false;
-  const wanted = JSON.parse(endpoint.channels) as string[];
+  const wanted = subscription.channels;
   return channels.some((c) => wanted.includes(c));
 }
 
