@@ -251,7 +251,7 @@ export class Dispatcher {
       );
       this.#held--;
       this.#writer.add(release(delivery, this.owner, started + UNSIGNABLE_RETRY_MS));
-      if (lane.queue.length === 0 && lane.inFlight === 0) this.#lanes.delete(lane.endpointId);
+      this.#forgetIfIdle(lane);
       return;
     }
     lane.inFlight++;
@@ -292,8 +292,13 @@ export class Dispatcher {
         if (this.#inFlight >= this.#ctx.config.workerConcurrency) break;
       }
     }
-    if (lane.queue.length === 0 && lane.inFlight === 0) this.#lanes.delete(lane.endpointId);
+    this.#forgetIfIdle(lane);
     this.wake();
+  }
+
+  /** Drops a lane with nothing queued or in flight (the next delivery for it makes a new one). */
+  #forgetIfIdle(lane: Lane): void {
+    if (lane.queue.length === 0 && lane.inFlight === 0) this.#lanes.delete(lane.endpointId);
   }
 
   /**
