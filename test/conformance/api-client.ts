@@ -1,41 +1,6 @@
 import type { TestHerald } from '../support/herald.js';
 
-/** One API answer: status, parsed JSON body (or the text), headers and the raw text. */
-export interface ApiAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  body: any;
-  text: string;
-  headers: Headers;
-}
-
-/** Calls Herald's API with any token (or none), as a client on the network would. */
-export async function callApi(
-  baseUrl: string,
-  token: string | null,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<ApiAnswer> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: res.status, body: parsed, text, headers: res.headers };
-}
+export { type ApiAnswer, callApi } from '../support/api.js';
 
 /** A consumer-portal token scoped to `appId`, made through the API as an operator would. */
 export async function portalToken(herald: TestHerald, appId: string): Promise<string> {

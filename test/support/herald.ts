@@ -7,6 +7,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../../src/domains/background-task/runner.js';
 import type { HeraldApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { type ApiAnswer, callApi } from './api.js';
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
 
 export const TEST_ADMIN_TOKEN = 'sk_test_admin_token_0123456789abcdef';
@@ -29,8 +30,7 @@ export interface TestHerald {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
@@ -106,25 +106,7 @@ export async function startTestHerald(
     startWorker,
     db,
     logs,
-    async api(method, path, body, headers = {}) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    api: (method, path, body, headers = {}) => callApi(url, TEST_ADMIN_TOKEN, method, path, body, headers),
     async stop() {
       await app.close();
       await tasks?.stop();
