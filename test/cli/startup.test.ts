@@ -3,16 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, runHerald, spawnHerald } from '../support/process.js';
-
-/** One line on stderr, no stack trace: what an operator should see when start-up fails. */
-function expectOneClearLine(output: string, pattern: RegExp) {
-  const lines = output.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^herald: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(output).not.toMatch(/\n\s+at /);
-}
+import { expectOneClearLine, freePort, runHerald, spawnHerald } from '../support/process.js';
 
 describe('start-up', () => {
   const dirs: string[] = [];

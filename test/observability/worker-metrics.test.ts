@@ -8,21 +8,18 @@ import {
   TEST_MAIN_SECRET,
   type TestHerald,
 } from '../support/herald.js';
-import { freePort, type HeraldProcess, runHerald, spawnHerald } from '../support/process.js';
+import {
+  expectOneClearLine,
+  freePort,
+  type HeraldProcess,
+  runHerald,
+  spawnHerald,
+} from '../support/process.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { sampleValue, scrape } from './prometheus.js';
 
 const METRICS_TOKEN = 'worker-metrics-token-0123456789';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** One line on stderr, no stack trace: what an operator should see when start-up fails. */
-function expectOneClearLine(output: string, pattern: RegExp) {
-  const lines = output.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^herald: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(output).not.toMatch(/\n\s+at /);
-}
 
 // The scale-out shape: the API in one process, `herald worker` alone in another, one database.
 describe('sqlite: a `herald worker` process with HERALD_METRICS_PORT', () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { TEST_ADMIN_TOKEN, TEST_MAIN_SECRET } from './herald.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -94,4 +95,13 @@ export async function runHerald(
     });
     child.on('exit', (code) => resolve({ code: code ?? -1, output }));
   });
+}
+
+/** One line on stderr, no stack trace: what an operator should see when start-up fails. */
+export function expectOneClearLine(output: string, pattern: RegExp) {
+  const lines = output.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^herald: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(output).not.toMatch(/\n\s+at /);
 }
