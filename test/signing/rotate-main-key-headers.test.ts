@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reencryptAll } from '../../src/cli/commands/secrets.js';
 import { generateMainSecret, MainKeyring } from '../../src/signing/main-key.js';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, TEST_MAIN_SECRET, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { startTestHerald, TEST_MAIN_SECRET } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 const ENCRYPTED = { Authorization: 'Bearer sk_live_ENCRYPTED', 'X-Team': 'billing' };
 const PLAINTEXT = { 'X-Api-Key': 'key_PLAINTEXT_OLD', 'X-Team': 'legacy' };
 
 for (const backend of BACKENDS) {
   describe(`${backend}: rotating the main key re-encrypts endpoint headers`, () => {
-    let before: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend, { worker: false });
     const next = generateMainSecret();
 
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      before = await startTestHerald(backend, { worker: false });
-    });
-    afterAll(async () => {
-      await before?.stop();
-      await receiver?.close();
-    });
-
     it('leaves every header map readable with the new key alone, old plaintext rows included', async () => {
+      const { herald: before, receiver } = scenario;
       await before.api('POST', '/api/v1/app', { name: 'h', uid: 'h' });
       await before.api('POST', '/api/v1/app/h/endpoint', { url: receiver.url('/enc'), headers: ENCRYPTED });
       const legacy = await before.api('POST', '/api/v1/app/h/endpoint', { url: receiver.url('/plain') });
@@ -50,6 +41,7 @@ for (const backend of BACKENDS) {
     });
 
     it('sends and shows the headers once only the new key is configured', async () => {
+      const { herald: before, receiver } = scenario;
       const after = await startTestHerald(backend, {
         database: before.db,
         keepDatabase: true,

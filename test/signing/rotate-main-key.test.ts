@@ -1,27 +1,18 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reencryptAll } from '../../src/cli/commands/secrets.js';
 import { generateMainSecret, MainKeyring } from '../../src/signing/main-key.js';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, TEST_MAIN_SECRET, type TestHerald } from '../support/herald.js';
-import { type Receiver, startReceiver } from '../support/receiver.js';
+import { startTestHerald, TEST_MAIN_SECRET } from '../support/herald.js';
+import { heraldWithReceiver } from '../support/scenario.js';
 
 for (const backend of BACKENDS) {
   describe(`${backend}: rotating the main key`, () => {
-    let before: TestHerald;
-    let receiver: Receiver;
+    const scenario = heraldWithReceiver(backend, { worker: false });
     const next = generateMainSecret();
 
-    beforeAll(async () => {
-      receiver = await startReceiver();
-      before = await startTestHerald(backend, { worker: false });
-    });
-    afterAll(async () => {
-      await before?.stop();
-      await receiver?.close();
-    });
-
     it('re-encrypts every endpoint secret under the new key while the old one still decrypts', async () => {
+      const { herald: before, receiver } = scenario;
       await before.api('POST', '/api/v1/app', { name: 'r', uid: 'r' });
       const secrets: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -43,6 +34,7 @@ for (const backend of BACKENDS) {
     });
 
     it('delivers signatures the receiver verifies once only the new key is configured', async () => {
+      const { herald: before, receiver } = scenario;
       const after = await startTestHerald(backend, {
         database: before.db,
         keepDatabase: true,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Backend } from './backends.js';
-import { startTestHerald, type TestHerald } from './herald.js';
+import { startTestHerald, type TestHerald, type TestHeraldOptions } from './herald.js';
 import { type Receiver, startReceiver } from './receiver.js';
 
 /** A Herald and a receiver shared by the tests of one `describe` block. */
@@ -10,14 +10,14 @@ export interface HeraldWithReceiver {
 }
 
 /**
- * Starts a Herald of `backend` (with its worker) and a receiver before the tests of the calling
+ * Starts a Herald of `backend` (with its worker unless `options` say otherwise) and a receiver before the tests of the calling
  * `describe` block, and stops both after them. The fields are there once `beforeAll` has run:
  * read them in hooks and tests, not while the block is being collected.
  */
-export function heraldWithReceiver(backend: Backend): HeraldWithReceiver {
+export function heraldWithReceiver(backend: Backend, options: TestHeraldOptions = {}): HeraldWithReceiver {
   const scenario = {} as { herald: TestHerald; receiver: Receiver };
   beforeAll(async () => {
-    scenario.herald = await startTestHerald(backend);
+    scenario.herald = await startTestHerald(backend, options);
     scenario.receiver = await startReceiver();
   });
   afterAll(async () => {
