@@ -1,5 +1,5 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
-import { Link, Route, Switch } from 'wouter';
+import { Route, Switch } from 'wouter';
 import { ApiClient } from '../api/client.js';
 import { Loading } from '../components/ui.js';
 import { clearAdminToken, loadAdminToken } from '../lib/session.js';
@@ -50,11 +50,8 @@ export function DashboardApp() {
   return (
     <SessionProvider session={session}>
       <Shell
-        brand={
-          <Link href="/" className="brand">
-            Herald
-          </Link>
-        }
+        brand="Herald"
+        onSignOut={session.signOut}
         nav={
           <>
             <NavLink href="/" exact>
@@ -63,11 +60,6 @@ export function DashboardApp() {
             <NavLink href="/apps">Applications</NavLink>
             <NavLink href="/catalog">Event catalog</NavLink>
           </>
-        }
-        end={
-          <button type="button" className="button button-quiet" onClick={session.signOut}>
-            Sign out
-          </button>
         }
       >
         <Suspense fallback={<Loading />}>

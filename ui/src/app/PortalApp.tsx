@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
-import { Link, Route, Router, Switch } from 'wouter';
+import { Route, Router, Switch } from 'wouter';
 import { ApiClient } from '../api/client.js';
 import type { ApplicationOut } from '../api/types.js';
 import { ErrorNote, Loading } from '../components/ui.js';
@@ -13,7 +13,7 @@ import {
   startPortalSession,
   textOnAccent,
 } from '../lib/session.js';
-import { AppRoutes } from '../pages/AppRoutes.js';
+import { AppNavLinks, AppRoutes } from '../pages/AppRoutes.js';
 import { NavLink, Shell } from './Shell.js';
 import { AppScopeProvider, type Session, SessionProvider } from './session.js';
 
@@ -92,26 +92,13 @@ function PortalFrame({ appId, session }: { appId: string; session: Session }) {
   return (
     <div className={session.embed.embedded ? 'embedded' : undefined}>
       <Shell
-        brand={
-          <Link href="/" className="brand">
-            {title}
-          </Link>
-        }
+        brand={title}
+        onSignOut={session.signOut}
         nav={
           <>
-            <NavLink href="/" exact also={['/endpoints']}>
-              Endpoints
-            </NavLink>
-            <NavLink href="/history" also={['/messages']}>
-              History
-            </NavLink>
+            <AppNavLinks />
             <NavLink href="/catalog">Event catalog</NavLink>
           </>
-        }
-        end={
-          <button type="button" className="button button-quiet" onClick={session.signOut}>
-            Sign out
-          </button>
         }
       >
         {app.error ? (

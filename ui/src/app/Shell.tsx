@@ -26,16 +26,19 @@ export function NavLink({
   );
 }
 
-/** The page frame: a skip link, the top bar with navigation, and the main region. */
+/**
+ * The page frame: a skip link, the top bar with the brand (linking home), navigation and
+ * sign-out, and the main region.
+ */
 export function Shell({
   brand,
   nav,
-  end,
+  onSignOut,
   children,
 }: {
   brand: ReactNode;
   nav: ReactNode;
-  end?: ReactNode;
+  onSignOut(): void;
   children: ReactNode;
 }) {
   return (
@@ -45,11 +48,17 @@ export function Shell({
       </a>
       <header className="topbar">
         <div className="topbar-inner">
-          {brand}
+          <Link href="/" className="brand">
+            {brand}
+          </Link>
           <nav aria-label="Main" className="nav">
             {nav}
           </nav>
-          {end ? <div className="topbar-end">{end}</div> : null}
+          <div className="topbar-end">
+            <button type="button" className="button button-quiet" onClick={onSignOut}>
+              Sign out
+            </button>
+          </div>
         </div>
       </header>
       <main id="main" className="main">

@@ -50,3 +50,15 @@ export function useCatalogExamples() {
     return examples;
   });
 }
+
+/** The event types whose name or description contains `filter`, ignoring case; all when it is blank. */
+export function filterEventTypes<T extends { name: string; description: string }>(
+  types: T[],
+  filter: string,
+): T[] {
+  const needle = filter.trim().toLowerCase();
+  if (!needle) return types;
+  return types.filter(
+    (t) => t.name.toLowerCase().includes(needle) || t.description.toLowerCase().includes(needle),
+  );
+}

@@ -1,4 +1,5 @@
 import { Route, Switch } from 'wouter';
+import { NavLink } from '../app/Shell.js';
 import { AttemptPage } from './AttemptPage.js';
 import { EndpointCreatePage } from './EndpointCreatePage.js';
 import { EndpointPage } from './EndpointPage.js';
@@ -28,5 +29,19 @@ export function AppRoutes() {
       </Route>
       <Route component={NotFoundPage} />
     </Switch>
+  );
+}
+
+/** Links to the sections of `AppRoutes`, each marked current on its pages below it too. */
+export function AppNavLinks() {
+  return (
+    <>
+      <NavLink href="/" exact also={['/endpoints']}>
+        Endpoints
+      </NavLink>
+      <NavLink href="/history" also={['/messages']}>
+        History
+      </NavLink>
+    </>
   );
 }

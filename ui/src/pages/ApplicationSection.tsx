@@ -1,12 +1,11 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import type { ApplicationOut, AppPortalAccessOut } from '../api/types.js';
-import { NavLink } from '../app/Shell.js';
 import { AppScopeProvider, useSession } from '../app/session.js';
 import { CopyButton, ErrorNote, Loading } from '../components/ui.js';
 import { useAction, useQuery } from '../hooks/useQuery.js';
 import { seg } from '../lib/query.js';
-import { AppRoutes } from './AppRoutes.js';
+import { AppNavLinks, AppRoutes } from './AppRoutes.js';
 
 /** One application on the dashboard: its name, a consumer-portal link, and its pages. */
 export function ApplicationSection({ appId }: { appId: string }) {
@@ -32,12 +31,7 @@ export function ApplicationSection({ appId }: { appId: string }) {
           <span className="mono muted">{app.data.uid ?? app.data.id}</span>
         </p>
         <nav aria-label="Application" className="tabs">
-          <NavLink href="/" exact also={['/endpoints']}>
-            Endpoints
-          </NavLink>
-          <NavLink href="/history" also={['/messages']}>
-            History
-          </NavLink>
+          <AppNavLinks />
         </nav>
         <PortalLink appId={app.data.id} />
       </div>

@@ -3,7 +3,9 @@ import { Link, useLocation } from 'wouter';
 import type { ApiError } from '../api/errors.js';
 import type { ApplicationOut, ListResponse } from '../api/types.js';
 import { useSession } from '../app/session.js';
+import { DataTable } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
+import { SearchInput } from '../components/SearchInput.js';
 import { Empty, ErrorNote, Field, Loading, PageHeader, Time } from '../components/ui.js';
 import { useAction, useQuery } from '../hooks/useQuery.js';
 import { currentCursor, cursorReducer, FIRST_PAGE } from '../lib/pagination.js';
@@ -75,16 +77,13 @@ export function ApplicationsPage() {
       {creating ? <CreateApplication onCreated={(app) => navigate(`/apps/${seg(app.id)}`)} /> : null}
       <search>
         <form className="toolbar" onSubmit={lookup}>
-          <label htmlFor="app-search" className="visually-hidden">
-            Search applications
-          </label>
-          <input
+          <SearchInput
             id="app-search"
-            type="search"
+            label="Search applications"
             placeholder="Search by name, or enter an id or uid"
             value={search}
-            onChange={(e) => {
-              setSearch(e.target.value);
+            onChange={(value) => {
+              setSearch(value);
               setLookupError(null);
             }}
           />
@@ -102,35 +101,24 @@ export function ApplicationsPage() {
         </Empty>
       ) : null}
       {visible.length > 0 ? (
-        <table className="table">
-          <caption className="visually-hidden">Applications</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">UID</th>
-              <th scope="col">ID</th>
-              <th scope="col">Created</th>
+        <DataTable caption="Applications" columns={['Name', 'UID', 'ID', 'Created']}>
+          {visible.map((app) => (
+            <tr key={app.id}>
+              <td data-label="Name">
+                <Link href={`/apps/${seg(app.id)}`}>{app.name}</Link>
+              </td>
+              <td data-label="UID" className="mono">
+                {app.uid ?? '—'}
+              </td>
+              <td data-label="ID" className="mono">
+                {app.id}
+              </td>
+              <td data-label="Created">
+                <Time iso={app.createdAt} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {visible.map((app) => (
-              <tr key={app.id}>
-                <td data-label="Name">
-                  <Link href={`/apps/${seg(app.id)}`}>{app.name}</Link>
-                </td>
-                <td data-label="UID" className="mono">
-                  {app.uid ?? '—'}
-                </td>
-                <td data-label="ID" className="mono">
-                  {app.id}
-                </td>
-                <td data-label="Created">
-                  <Time iso={app.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       ) : null}
       <Pager state={cursor} page={apps.data} dispatch={dispatch} label="Applications" />
     </>

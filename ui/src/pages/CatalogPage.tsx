@@ -2,6 +2,7 @@ import { useMemo, useReducer, useState } from 'react';
 import type { EventTypeOut, ListResponse } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { Pager } from '../components/Pager.js';
+import { SearchInput } from '../components/SearchInput.js';
 import {
   Badge,
   CodeBlock,
@@ -12,7 +13,7 @@ import {
   Loading,
   PageHeader,
 } from '../components/ui.js';
-import { useCatalogExamples } from '../hooks/useCatalog.js';
+import { filterEventTypes, useCatalogExamples } from '../hooks/useCatalog.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { latestSchema, schemaExample } from '../lib/json-check.js';
 import { currentCursor, cursorReducer, FIRST_PAGE } from '../lib/pagination.js';
@@ -34,15 +35,7 @@ export function CatalogPage() {
     ),
   );
   const examples = useCatalogExamples();
-  const shown = useMemo(() => {
-    const needle = filter.trim().toLowerCase();
-    const all = page.data?.data ?? [];
-    return needle
-      ? all.filter(
-          (t) => t.name.toLowerCase().includes(needle) || t.description.toLowerCase().includes(needle),
-        )
-      : all;
-  }, [page.data, filter]);
+  const shown = useMemo(() => filterEventTypes(page.data?.data ?? [], filter), [page.data, filter]);
 
   return (
     <>
@@ -51,15 +44,12 @@ export function CatalogPage() {
         subtitle="The events you can receive, with the shape of each payload and code that checks a webhook is genuine."
       />
       <div className="toolbar">
-        <label htmlFor="catalog-filter" className="visually-hidden">
-          Filter event types
-        </label>
-        <input
+        <SearchInput
           id="catalog-filter"
-          type="search"
+          label="Filter event types"
           placeholder="Filter by name or description"
           value={filter}
-          onChange={(e) => setFilter(e.target.value)}
+          onChange={setFilter}
         />
       </div>
       {page.error ? <ErrorNote error={page.error} /> : null}

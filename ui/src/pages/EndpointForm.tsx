@@ -1,7 +1,8 @@
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiError } from '../api/errors.js';
+import { SearchInput } from '../components/SearchInput.js';
 import { Field, Loading } from '../components/ui.js';
-import { useCatalog } from '../hooks/useCatalog.js';
+import { filterEventTypes, useCatalog } from '../hooks/useCatalog.js';
 import {
   type EndpointFormErrors,
   type EndpointFormValues,
@@ -168,12 +169,7 @@ function EventTypePicker({
       ...all.map((t) => ({ name: t.name, description: t.description, deprecated: t.deprecated })),
       ...extra.map((name) => ({ name, description: 'Not in the catalog', deprecated: false })),
     ];
-    const needle = filter.trim().toLowerCase();
-    return needle
-      ? list.filter(
-          (t) => t.name.toLowerCase().includes(needle) || t.description.toLowerCase().includes(needle),
-        )
-      : list;
+    return filterEventTypes(list, filter);
   }, [catalog.data, selected, filter]);
 
   const toggle = (name: string, on: boolean) =>
@@ -200,15 +196,12 @@ function EventTypePicker({
       </label>
       {only ? (
         <div className="picker">
-          <label htmlFor="event-type-filter" className="visually-hidden">
-            Filter event types
-          </label>
-          <input
+          <SearchInput
             id="event-type-filter"
-            type="search"
+            label="Filter event types"
             placeholder="Filter event types"
             value={filter}
-            onChange={(e) => setFilter(e.target.value)}
+            onChange={setFilter}
           />
           {catalog.error ? <p className="field-error">{catalog.error.message}</p> : null}
           {!catalog.data && !catalog.error ? <Loading label="Loading the event catalog…" /> : null}

@@ -2,6 +2,7 @@ import { useReducer } from 'react';
 import { Link } from 'wouter';
 import type { EndpointOut, EndpointStats, ListResponse, MessageAttemptOut } from '../api/types.js';
 import { useAppScope, useSession } from '../app/session.js';
+import { DataTable } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, Time } from '../components/ui.js';
 import { useQuery } from '../hooks/useQuery.js';
@@ -43,22 +44,11 @@ export function EndpointsPage() {
         </Empty>
       ) : null}
       {endpoints.data && endpoints.data.data.length > 0 ? (
-        <table className="table">
-          <caption className="visually-hidden">Endpoints</caption>
-          <thead>
-            <tr>
-              <th scope="col">Endpoint</th>
-              <th scope="col">Health</th>
-              <th scope="col">Last response</th>
-              <th scope="col">Events</th>
-            </tr>
-          </thead>
-          <tbody>
-            {endpoints.data.data.map((endpoint) => (
-              <EndpointRow key={endpoint.id} appId={appId} endpoint={endpoint} />
-            ))}
-          </tbody>
-        </table>
+        <DataTable caption="Endpoints" columns={['Endpoint', 'Health', 'Last response', 'Events']}>
+          {endpoints.data.data.map((endpoint) => (
+            <EndpointRow key={endpoint.id} appId={appId} endpoint={endpoint} />
+          ))}
+        </DataTable>
       ) : null}
       <Pager state={cursor} page={endpoints.data} dispatch={dispatch} label="Endpoints" />
     </>

@@ -3,8 +3,9 @@ import { Link, useSearch } from 'wouter';
 import { navigate } from 'wouter/use-browser-location';
 import type { EndpointOut, ListResponse, MessageAttemptOut, MessageOut } from '../api/types.js';
 import { useAppHref, useAppScope, useSession } from '../app/session.js';
+import { DataTable } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
-import { Badge, Empty, ErrorNote, Field, Loading, PageHeader, Time } from '../components/ui.js';
+import { Empty, ErrorNote, Field, Loading, PageHeader, Time } from '../components/ui.js';
 import { useCatalog } from '../hooks/useCatalog.js';
 import { useQuery } from '../hooks/useQuery.js';
 import {
@@ -17,9 +18,9 @@ import {
   type StatusFilter,
   type TimeRange,
 } from '../lib/filters.js';
-import { duration, statusLabel, statusTone } from '../lib/format.js';
 import { canLiveRefresh, currentCursor, cursorReducer, FIRST_PAGE } from '../lib/pagination.js';
 import { seg } from '../lib/query.js';
+import { AttemptRow } from './AttemptRow.js';
 
 const PAGE_SIZE = 25;
 const LIVE_MS = 5000;
@@ -273,76 +274,37 @@ function FilterBar({
 
 function MessageTable({ messages, href }: { messages: MessageOut[]; href(path: string): string }) {
   return (
-    <table className="table">
-      <caption className="visually-hidden">Messages</caption>
-      <thead>
-        <tr>
-          <th scope="col">Event type</th>
-          <th scope="col">Message</th>
-          <th scope="col">Channels</th>
-          <th scope="col">Sent</th>
+    <DataTable caption="Messages" columns={['Event type', 'Message', 'Channels', 'Sent']}>
+      {messages.map((m) => (
+        <tr key={m.id}>
+          <td data-label="Event type" className="mono">
+            {m.eventType}
+          </td>
+          <td data-label="Message">
+            <Link href={href(`/messages/${seg(m.id)}`)} className="mono">
+              {m.eventId ?? m.id}
+            </Link>
+          </td>
+          <td data-label="Channels">{m.channels?.join(', ') || <span className="muted">—</span>}</td>
+          <td data-label="Sent">
+            <Time iso={m.timestamp} />
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {messages.map((m) => (
-          <tr key={m.id}>
-            <td data-label="Event type" className="mono">
-              {m.eventType}
-            </td>
-            <td data-label="Message">
-              <Link href={href(`/messages/${seg(m.id)}`)} className="mono">
-                {m.eventId ?? m.id}
-              </Link>
-            </td>
-            <td data-label="Channels">{m.channels?.join(', ') || <span className="muted">—</span>}</td>
-            <td data-label="Sent">
-              <Time iso={m.timestamp} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 
 function AttemptTable({ attempts, href }: { attempts: MessageAttemptOut[]; href(path: string): string }) {
   return (
-    <table className="table">
-      <caption className="visually-hidden">Attempts</caption>
-      <thead>
-        <tr>
-          <th scope="col">Status</th>
-          <th scope="col">Event type</th>
-          <th scope="col">Response</th>
-          <th scope="col">Duration</th>
-          <th scope="col">When</th>
-        </tr>
-      </thead>
-      <tbody>
-        {attempts.map((a) => (
-          <tr key={a.id}>
-            <td data-label="Status">
-              <Link
-                href={href(`/messages/${seg(a.msgId)}/attempts/${seg(a.id)}`)}
-                aria-label={`Attempt ${a.id}: ${statusLabel(a.status)}`}
-              >
-                <Badge tone={statusTone(a.status)}>{statusLabel(a.status)}</Badge>
-              </Link>
-              {a.triggerType === 1 ? <span className="muted"> manual</span> : null}
-            </td>
-            <td data-label="Event type" className="mono">
-              {a.msg?.eventType ?? '—'}
-            </td>
-            <td data-label="Response">
-              {a.responseStatusCode ? `HTTP ${a.responseStatusCode}` : (a.errorClass ?? 'none')}
-            </td>
-            <td data-label="Duration">{duration(a.responseDurationMs)}</td>
-            <td data-label="When">
-              <Time iso={a.timestamp} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable caption="Attempts" columns={['Status', 'Event type', 'Response', 'Duration', 'When']}>
+      {attempts.map((a) => (
+        <AttemptRow key={a.id} attempt={a} href={href(`/messages/${seg(a.msgId)}/attempts/${seg(a.id)}`)}>
+          <td data-label="Event type" className="mono">
+            {a.msg?.eventType ?? '—'}
+          </td>
+        </AttemptRow>
+      ))}
+    </DataTable>
   );
 }

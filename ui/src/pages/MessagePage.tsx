@@ -2,12 +2,14 @@ import { useReducer } from 'react';
 import { Link } from 'wouter';
 import type { ListResponse, MessageAttemptOut, MessageEndpointOut, MessageOut } from '../api/types.js';
 import { useAppHref, useAppScope, useSession } from '../app/session.js';
+import { DataTable } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Badge, CodeBlock, Empty, ErrorNote, Loading, PageHeader, Time } from '../components/ui.js';
 import { useQuery } from '../hooks/useQuery.js';
-import { absoluteTime, duration, statusLabel, statusTone } from '../lib/format.js';
+import { absoluteTime, statusLabel, statusTone } from '../lib/format.js';
 import { canLiveRefresh, currentCursor, cursorReducer, FIRST_PAGE } from '../lib/pagination.js';
 import { seg } from '../lib/query.js';
+import { AttemptRow } from './AttemptRow.js';
 import { ResendButton } from './ResendButton.js';
 
 /** One message: its payload, the endpoints it went to (with resend), and every attempt. */
@@ -111,43 +113,22 @@ export function MessagePage({ msgId }: { msgId: string }) {
         {attempts.error ? <ErrorNote error={attempts.error} /> : null}
         {attempts.data && attempts.data.data.length === 0 ? <Empty>No attempt yet.</Empty> : null}
         {attempts.data && attempts.data.data.length > 0 ? (
-          <table className="table">
-            <caption className="visually-hidden">Attempts of this message</caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Response</th>
-                <th scope="col">Duration</th>
-                <th scope="col">When</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.data.data.map((a) => (
-                <tr key={a.id}>
-                  <td data-label="Status">
-                    <Link
-                      href={appHref(`/messages/${seg(msgId)}/attempts/${seg(a.id)}`)}
-                      aria-label={`Attempt ${a.id}: ${statusLabel(a.status)}`}
-                    >
-                      <Badge tone={statusTone(a.status)}>{statusLabel(a.status)}</Badge>
-                    </Link>
-                    {a.triggerType === 1 ? <span className="muted"> manual</span> : null}
-                  </td>
-                  <td data-label="Endpoint" className="url">
-                    {a.url}
-                  </td>
-                  <td data-label="Response">
-                    {a.responseStatusCode ? `HTTP ${a.responseStatusCode}` : (a.errorClass ?? 'none')}
-                  </td>
-                  <td data-label="Duration">{duration(a.responseDurationMs)}</td>
-                  <td data-label="When">
-                    <Time iso={a.timestamp} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            caption="Attempts of this message"
+            columns={['Status', 'Endpoint', 'Response', 'Duration', 'When']}
+          >
+            {attempts.data.data.map((a) => (
+              <AttemptRow
+                key={a.id}
+                attempt={a}
+                href={appHref(`/messages/${seg(msgId)}/attempts/${seg(a.id)}`)}
+              >
+                <td data-label="Endpoint" className="url">
+                  {a.url}
+                </td>
+              </AttemptRow>
+            ))}
+          </DataTable>
         ) : null}
         <Pager state={cursor} page={attempts.data} dispatch={dispatch} label="Attempts" />
       </section>
