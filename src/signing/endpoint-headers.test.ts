@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  encryptPlaintextHeaders,
-  headersAreCurrent,
-  readHeaders,
-  reencryptHeaders,
-  storeHeaders,
-} from './endpoint-headers.js';
+import { encryptPlaintextHeaders, readHeaders, reencryptHeaders, storeHeaders } from './endpoint-headers.js';
 import { generateMainSecret, MainKeyDecryptError, MainKeyring, UnknownMainKeyError } from './main-key.js';
 
 const HEADERS = { Authorization: 'Bearer sk_live_UNIT', 'X-Team': 'billing' };
@@ -25,7 +19,7 @@ describe('endpoint headers at rest', () => {
   it('reads plaintext JSON from earlier versions without any key, and encrypts it on request', () => {
     const plain = JSON.stringify(HEADERS);
     expect(readHeaders(old, plain)).toEqual(HEADERS);
-    expect(headersAreCurrent(old, plain)).toBe(false);
+    expect(reencryptHeaders(old, plain)).not.toBe(plain);
     const encrypted = encryptPlaintextHeaders(old, plain);
     expect(encrypted).not.toContain('sk_live_UNIT');
     expect(readHeaders(old, encrypted)).toEqual(HEADERS);
@@ -35,9 +29,9 @@ describe('endpoint headers at rest', () => {
 
   it('re-encrypts under the current key so the previous one can go', () => {
     const stored = storeHeaders(old, HEADERS);
-    expect(headersAreCurrent(rotating, stored)).toBe(false);
+    expect(rotating.isCurrent(stored)).toBe(false);
     const rotated = reencryptHeaders(rotating, stored);
-    expect(headersAreCurrent(rotating, rotated)).toBe(true);
+    expect(rotating.isCurrent(rotated)).toBe(true);
     expect(reencryptHeaders(rotating, rotated)).toBe(rotated);
     expect(() => readHeaders(old, rotated)).toThrow(UnknownMainKeyError);
     expect(readHeaders(rotating, rotated)).toEqual(HEADERS);

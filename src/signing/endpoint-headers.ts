@@ -24,11 +24,6 @@ export function readHeaders(keyring: MainKeyring, stored: string): EndpointHeade
   return JSON.parse(isPlaintext(stored) ? stored : keyring.decrypt(stored)) as EndpointHeaders;
 }
 
-/** Whether `stored` is already encrypted with the current main key, i.e. needs no rewrite. */
-export function headersAreCurrent(keyring: MainKeyring, stored: string): boolean {
-  return !isPlaintext(stored) && keyring.isCurrent(stored);
-}
-
 /** `stored` encrypted: plaintext from an earlier version is encrypted, encrypted values stay as they are. */
 export function encryptPlaintextHeaders(keyring: MainKeyring, stored: string): string {
   return isPlaintext(stored) ? storeHeaders(keyring, readHeaders(keyring, stored)) : stored;

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/index.js';
-import { headersAreCurrent, reencryptHeaders } from '../../signing/endpoint-headers.js';
+import { reencryptHeaders } from '../../signing/endpoint-headers.js';
 import { generateMainSecret } from '../../signing/main-key.js';
 import { createRuntime } from '../runtime.js';
 
@@ -56,12 +56,12 @@ export async function reencryptAll(ctx: import('../../context.js').HeraldContext
     if (rows.length === 0) return changed;
     for (const row of rows) {
       const stored = JSON.parse(row.secrets) as { key: string; expiresAt: number | null }[];
-      const secretsCurrent = stored.every((s) => ctx.keyring.isCurrent(s.key));
-      if (secretsCurrent && headersAreCurrent(ctx.keyring, row.headers)) continue;
-      const secrets = secretsCurrent
+      const secrets = stored.every((s) => ctx.keyring.isCurrent(s.key))
         ? row.secrets
         : JSON.stringify(stored.map((s) => ({ ...s, key: ctx.keyring.reencrypt(s.key) })));
+      // Unchanged (the same string) when already encrypted under the current key.
       const headers = reencryptHeaders(ctx.keyring, row.headers);
+      if (secrets === row.secrets && headers === row.headers) continue;
       // Compare-and-set: a rotation or headers write through the API meanwhile wins, and is already current.
       const result = await db
         .updateTable('endpoint')
