@@ -20,7 +20,7 @@ import {
   type PeerResult,
   type RunResults,
 } from './report.js';
-import { DRAIN_APP, type DrainResult, measureDrain } from './scenarios/drain.js';
+import { DRAIN_APP, measureDrainRounds } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import { measureHistory } from './scenarios/history.js';
 import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from './scenarios/isolation.js';
@@ -117,14 +117,9 @@ async function runBackend(
     await session.prepare(specs);
 
     if (only.has('drain')) {
-      const rounds: DrainResult[] = [];
-      for (let round = 1; round <= options.rounds; round++) {
-        const label = round === 1 ? 'drain' : `drain-${round}`;
-        const drain = await attempt(r, 'drain', () => measureDrain(session, label));
-        if (drain) rounds.push(drain);
-      }
-      r.drain = medianBy(rounds, (d) => d.ratioToB0);
-      r.drainRounds = rounds.map((d) => d.ratioToB0);
+      const drains = await attempt(r, 'drain', () => measureDrainRounds(session, 'drain'));
+      r.drain = drains?.median;
+      r.drainRounds = drains?.rounds;
     }
     if (only.has('live')) r.live = await attempt(r, 'live', () => measureLive(session));
     const drainRate = r.drain?.rate ?? 1_000;

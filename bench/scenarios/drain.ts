@@ -12,7 +12,7 @@ import { cpuMsPerThousand, cpuSeconds } from '../children.js';
 import { startHerald } from '../herald-process.js';
 import { nowMs } from '../payload.js';
 import type { Session } from '../session.js';
-import { ratio, receiptRate } from '../stats.js';
+import { medianBy, ratio, receiptRate } from '../stats.js';
 
 /** The application Drain, History and Memory queue for: one endpoint. */
 export const DRAIN_APP = { uid: 'drain', endpoints: ['/ok/drain'] };
@@ -82,4 +82,15 @@ export async function measureDrain(session: Session, label: string): Promise<Dra
       ? {}
       : { error: `${stats.unique} of ${messages} delivered in 180 s; ${leftover} left owed` }),
   };
+}
+
+/** `options.rounds` drains, one after another: the median one (by ratio to B0) and every round's ratio. */
+export async function measureDrainRounds(
+  session: Session,
+  label: string,
+): Promise<{ median: DrainResult; rounds: (number | null)[] }> {
+  const results: DrainResult[] = [];
+  for (let round = 1; round <= session.options.rounds; round++)
+    results.push(await measureDrain(session, round === 1 ? label : `${label}-${round}`));
+  return { median: medianBy(results, (d) => d.ratioToB0)!, rounds: results.map((d) => d.ratioToB0) };
 }

@@ -5,8 +5,8 @@
  * grows.
  */
 import type { Session } from '../session.js';
-import { medianBy, ratio, round } from '../stats.js';
-import { DRAIN_APP, type DrainResult, measureDrain } from './drain.js';
+import { ratio, round } from '../stats.js';
+import { DRAIN_APP, type DrainResult, measureDrainRounds } from './drain.js';
 
 /** Old attempts per old message (the last one succeeded, the others got 503). */
 const ATTEMPTS_PER_MESSAGE = 10;
@@ -39,16 +39,13 @@ export async function measureHistory(session: Session, empty: DrainResult): Prom
   const oldAttempts = await db.insertHistory(appId, endpointIds[0]!, oldMessages, ATTEMPTS_PER_MESSAGE);
   const insertMs = Date.now() - started;
   session.log(`history: written in ${(insertMs / 1000).toFixed(1)} s`);
-  const rounds: DrainResult[] = [];
-  for (let n = 1; n <= options.rounds; n++)
-    rounds.push(await measureDrain(session, n === 1 ? 'history' : `history-${n}`));
-  const drain = medianBy(rounds, (d) => d.ratioToB0)!;
+  const { median: drain, rounds } = await measureDrainRounds(session, 'history');
   return {
     oldAttempts,
     oldMessages,
     insertMs,
     drain,
-    rounds: rounds.map((d) => d.ratioToB0),
+    rounds,
     rateRatio: ratio(drain.rate, empty.rate),
     normalisedRatio: drain.ratioToB0 && empty.ratioToB0 ? round(drain.ratioToB0 / empty.ratioToB0) : null,
     cpuRatio: ratio(drain.cpuMsPer1k, empty.cpuMsPer1k),
