@@ -25,12 +25,7 @@ export interface TestHerald {
   /** Log lines written during the run (JSON), for tests that look for leaks. */
   logs: string[];
   /** Calls the API with the admin token. */
-  api(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<ApiAnswer>;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
