@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/index.js';
+import type { HeraldContext } from '../../context.js';
 import { reencryptHeaders } from '../../signing/endpoint-headers.js';
 import { generateMainSecret } from '../../signing/main-key.js';
 import { createRuntime } from '../runtime.js';
@@ -41,7 +42,7 @@ export async function runSecretsCommand(
  * Re-encrypts, in small batches, every stored secret and header map not yet under the current
  * main key. Returns how many endpoints were rewritten.
  */
-export async function reencryptAll(ctx: import('../../context.js').HeraldContext): Promise<number> {
+export async function reencryptAll(ctx: HeraldContext): Promise<number> {
   const { db } = ctx.store;
   let changed = 0;
   let after = '';
