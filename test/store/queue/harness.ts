@@ -1,6 +1,7 @@
 import { newId } from '../../../src/core/ids.js';
 import { openStore } from '../../../src/store/open.js';
-import { STATUS, TRIGGER } from '../../../src/store/schema.js';
+import type { ClaimedDelivery, DeliveryOutcome } from '../../../src/store/queue.js';
+import { type AttemptTable, type EndpointTable, STATUS, TRIGGER } from '../../../src/store/schema.js';
 import type { Store } from '../../../src/store/store.js';
 import { type Backend, createTestDatabase } from '../../support/backends.js';
 
@@ -12,10 +13,22 @@ import { type Backend, createTestDatabase } from '../../support/backends.js';
  */
 export interface QueueFixture {
   store: Store;
+  /** The database's URL, for a second store instance on the same data (several processes). */
+  url: string;
   /** An application; returns its id. */
   app(): Promise<string>;
   /** An endpoint of `appId`; returns its id. */
-  endpoint(appId: string, fields?: { disabled?: boolean; throttleRate?: number | null }): Promise<string>;
+  endpoint(
+    appId: string,
+    fields?: {
+      disabled?: boolean;
+      throttleRate?: number | null;
+      consecutiveFailures?: number;
+      firstFailureAt?: number | null;
+      uid?: string;
+      headers?: Record<string, string>;
+    },
+  ): Promise<string>;
   /** A message and its delivery to `endpointId`, due at `dueAt` (default: now); returns the delivery id. */
   delivery(
     appId: string,
@@ -23,9 +36,24 @@ export interface QueueFixture {
     fields?: { dueAt?: number | null; leaseOwner?: string },
   ): Promise<string>;
   /** The delivery row as stored. */
-  row(
-    deliveryId: string,
-  ): Promise<{ status: number; due_at: number | null; lease_owner: string | null; attempt_count: number }>;
+  row(deliveryId: string): Promise<{
+    status: number;
+    due_at: number | null;
+    lease_owner: string | null;
+    attempt_count: number;
+    next_attempt_at: number | null;
+    msg_id: string;
+  }>;
+  /** The endpoint's health columns as stored. */
+  endpointHealth(
+    endpointId: string,
+  ): Promise<
+    Pick<EndpointTable, 'consecutive_failures' | 'first_failure_at' | 'last_success_at' | 'last_failure_at'>
+  >;
+  /** The attempts recorded for `endpointId`, oldest first. */
+  attempts(endpointId: string): Promise<AttemptTable[]>;
+  /** Another store on the same database, as a second process would open it; closed with the fixture. */
+  openAnotherStore(): Promise<Store>;
   close(): Promise<void>;
 }
 
@@ -34,8 +62,10 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
   const store = await openStore({ databaseUrl: database.url });
   await store.migrate();
   const { db } = store;
+  const others: Store[] = [];
   return {
     store,
+    url: database.url,
     async app() {
       const id = newId('app');
       const now = Date.now();
@@ -61,20 +91,20 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
         .values({
           id,
           app_id: appId,
-          uid: null,
+          uid: fields.uid ?? null,
           url: `http://127.0.0.1:9/${id}`,
           description: '',
           event_types: null,
           channels: null,
-          headers: '{}',
+          headers: JSON.stringify(fields.headers ?? {}),
           metadata: '{}',
           throttle_rate: fields.throttleRate ?? null,
           disabled: fields.disabled ? 1 : 0,
           disabled_reason: null,
           disabled_at: null,
           secrets: '[]',
-          first_failure_at: null,
-          consecutive_failures: 0,
+          first_failure_at: fields.firstFailureAt ?? null,
+          consecutive_failures: fields.consecutiveFailures ?? 0,
           last_success_at: null,
           last_failure_at: null,
           created_at: now,
@@ -124,13 +154,75 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
     async row(deliveryId) {
       return db
         .selectFrom('delivery')
-        .select(['status', 'due_at', 'lease_owner', 'attempt_count'])
+        .select(['status', 'due_at', 'lease_owner', 'attempt_count', 'next_attempt_at', 'msg_id'])
         .where('id', '=', deliveryId)
         .executeTakeFirstOrThrow();
     },
+    async endpointHealth(endpointId) {
+      return db
+        .selectFrom('endpoint')
+        .select(['consecutive_failures', 'first_failure_at', 'last_success_at', 'last_failure_at'])
+        .where('id', '=', endpointId)
+        .executeTakeFirstOrThrow();
+    },
+    async attempts(endpointId) {
+      return db
+        .selectFrom('attempt')
+        .selectAll()
+        .where('endpoint_id', '=', endpointId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+    },
+    async openAnotherStore() {
+      const other = await openStore({ databaseUrl: database.url });
+      others.push(other);
+      return other;
+    },
     async close() {
+      for (const other of others.splice(0)) await other.close();
       await store.close();
       await database.drop();
     },
+  };
+}
+
+/** What `owner` writes back for `deliveryId`: by default a success with no attempt recorded. */
+export function outcome(
+  deliveryId: string,
+  owner: string,
+  fields: Partial<DeliveryOutcome> = {},
+): DeliveryOutcome {
+  return {
+    deliveryId,
+    owner,
+    status: STATUS.success,
+    attemptCount: 1,
+    dueAt: null,
+    nextAttemptAt: null,
+    attempt: null,
+    ...fields,
+  };
+}
+
+/** The attempt a worker records for one try of `claimed`, as the dispatcher builds it. */
+export function attemptOf(claimed: ClaimedDelivery, fields: Partial<AttemptTable> = {}): AttemptTable {
+  return {
+    id: newId('atmpt'),
+    msg_id: claimed.msgId,
+    endpoint_id: claimed.endpointId,
+    app_id: claimed.appId,
+    url: claimed.url,
+    status: STATUS.success,
+    response_status_code: 200,
+    response: 'ok',
+    response_headers: '{"content-type":"text/plain"}',
+    request_headers: '{"webhook-id":"' + claimed.msgId + '"}',
+    duration_ms: 12,
+    error_class: null,
+    error_message: null,
+    trigger_type: claimed.triggerType,
+    created_at: Date.now(),
+    ...fields,
   };
 }
