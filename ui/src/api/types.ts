@@ -15,7 +15,6 @@ export interface ApplicationOut {
   id: string;
   uid: string | null;
   name: string;
-  rateLimit?: number | null;
   throttleRate?: number | null;
   metadata: Record<string, string>;
   createdAt: string;
