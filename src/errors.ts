@@ -4,6 +4,7 @@
  * `{detail: [{loc, msg, type}]}`), so the Svix SDKs raise their usual exceptions.
  */
 
+/** One entry of a Svix-shaped 422 body: `{ detail: [{ loc, msg, type }] }`. */
 export interface ValidationIssue {
   loc: string[];
   msg: string;

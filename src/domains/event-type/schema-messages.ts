@@ -4,8 +4,9 @@
  * does not match its schema (one violation per failed rule, pointing at the value).
  */
 import type { ErrorObject } from 'ajv';
+import type { ValidationIssue } from '../../errors.js';
 import { decodePointer, encodePointer, valueAt } from './schema-refs.js';
-import type { PayloadViolation, ValidationIssue } from './schema-validation.js';
+import type { PayloadViolation } from './schema-validation.js';
 
 /** Most violations reported for one payload; past this the list stops helping. */
 export const MAX_VIOLATIONS = 50;

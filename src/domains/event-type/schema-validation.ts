@@ -9,16 +9,10 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import type { ValidationIssue } from '../../errors.js';
 import { describeMetaErrors, describeViolation, MAX_VIOLATIONS } from './schema-messages.js';
 import { forEachSubschema, isPlainObject, unresolvedRefs } from './schema-refs.js';
 import type { EventTypeRecord } from './types.js';
-
-/** One entry of a Svix-shaped 422 body: `{ detail: [{ loc, msg, type }] }`. */
-export interface ValidationIssue {
-  loc: string[];
-  msg: string;
-  type: string;
-}
 
 /** One way a payload breaks its event type's schema. */
 export interface PayloadViolation {
