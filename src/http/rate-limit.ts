@@ -16,7 +16,7 @@ interface Bucket {
  * A token bucket per API token: `perSecond` tokens refill each second, up to a burst of one
  * second's worth. `take` answers 0 when the request may go, or the seconds until it may.
  */
-export class TokenBuckets {
+class TokenBuckets {
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(

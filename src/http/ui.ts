@@ -8,7 +8,7 @@ import type { HeraldContext } from '../context.js';
 import type { HeraldApp } from './types.js';
 
 /** Where `npm --prefix ui run build` writes the UI (the same path from `src/http` and `dist/http`). */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
+const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
 
 /**
  * Client-side routes that answer with index.html (the app routes itself). Listed rather than a

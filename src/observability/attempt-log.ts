@@ -9,7 +9,7 @@ export type AttemptLogDelivery = Pick<ClaimedDelivery, 'id' | 'msgId' | 'endpoin
 };
 
 /** The word an attempt's log line and operators use for where the delivery stands. */
-export function attemptState(judgement: Judgement): 'succeeded' | 'retrying' | 'exhausted' | 'gone' {
+function attemptState(judgement: Judgement): 'succeeded' | 'retrying' | 'exhausted' | 'gone' {
   if (judgement.success) return 'succeeded';
   if (judgement.gone) return 'gone';
   return judgement.exhausted ? 'exhausted' : 'retrying';

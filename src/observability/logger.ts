@@ -10,7 +10,7 @@ export type { Logger };
  * wildcards match one level, so the common shapes are listed at the top level and one
  * level down (`{ endpoint: { secret } }`, `{ request: { headers: { authorization } } }`).
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
@@ -37,7 +37,7 @@ export const REDACTED_PATHS = [
   'config.databaseUrl',
 ];
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * JSON logs to stdout, or to `destination` (tests). When stdout is a terminal and no

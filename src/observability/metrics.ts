@@ -7,10 +7,10 @@ import { VERSION } from '../version.js';
  * cannot grow the process's memory or the Prometheus server's without bound.
  */
 export const MAX_EVENT_TYPE_LABELS = 500;
-export const OTHER_LABEL = '_other';
+const OTHER_LABEL = '_other';
 
 /** Maps client-chosen label values to themselves until `max` are known, then to `_other`. */
-export function labelCap(max: number): (value: string) => string {
+function labelCap(max: number): (value: string) => string {
   const seen = new Set<string>();
   return (value) => {
     if (seen.has(value)) return value;

@@ -28,7 +28,7 @@ const REASONS: DisabledReason[] = ['manual', 'gone', 'failing', 'other'];
  * The low-cardinality label for an endpoint's `disabled_reason` text, as written by the
  * API (`Disabled by the API.`) and the worker (410 Gone, or failing for the configured period).
  */
-export function disabledReasonLabel(reason: string | null): DisabledReason {
+function disabledReasonLabel(reason: string | null): DisabledReason {
   if (reason === null || /by the API/i.test(reason)) return 'manual';
   if (/\b410\b|gone/i.test(reason)) return 'gone';
   if (/fail/i.test(reason)) return 'failing';

@@ -7,7 +7,7 @@ import { registerQueueGauges } from './queue-gauges.js';
 const BEARER = /^Bearer\s+(.+)$/i;
 
 /** Compares two secrets in time independent of where they differ (and of their lengths). */
-export function secretsMatch(given: string, expected: string): boolean {
+function secretsMatch(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);

@@ -21,7 +21,7 @@ export function storeSecrets(
   return JSON.stringify([{ key: keyring.encrypt(current), expiresAt: null }, ...kept]);
 }
 
-export function readStoredSecrets(stored: string): StoredSecret[] {
+function readStoredSecrets(stored: string): StoredSecret[] {
   return JSON.parse(stored) as StoredSecret[];
 }
 

@@ -20,11 +20,11 @@ import {
 } from '../verify/scheme.js';
 
 /** Bytes of a generated HMAC secret: Svix's size, 192 bits, the spec's minimum. */
-export const HMAC_SECRET_DEFAULT_BYTES = 24;
+const HMAC_SECRET_DEFAULT_BYTES = 24;
 /** Smallest HMAC key accepted (Standard Webhooks: at least 24 bytes). */
-export const HMAC_SECRET_MIN_BYTES = 24;
+const HMAC_SECRET_MIN_BYTES = 24;
 /** Largest HMAC key accepted (Standard Webhooks: at most 512 bits). */
-export const HMAC_SECRET_MAX_BYTES = 64;
+const HMAC_SECRET_MAX_BYTES = 64;
 
 /** The kinds of endpoint secret: symmetric (`v1` signatures) or asymmetric (`v1a`). */
 export type EndpointSecretType = 'hmac' | 'ed25519';

@@ -23,13 +23,13 @@ import {
 export type AttemptRow = Selectable<AttemptTable>;
 
 /** What Svix writes over an expunged attempt's response body; kept so clients see the same. */
-export const EXPUNGED_RESPONSE = 'EXPUNGED';
+const EXPUNGED_RESPONSE = 'EXPUNGED';
 
 /**
  * Canceled (4) is newer than Svix's first SDKs, so unless a client asks for
  * `expanded_statuses` it reads as Success (0), as Svix answers.
  */
-export function shownStatus(status: number, expandedStatuses: boolean): number {
+function shownStatus(status: number, expandedStatuses: boolean): number {
   return status === STATUS.canceled && !expandedStatuses ? STATUS.success : status;
 }
 

@@ -8,7 +8,7 @@ import type { TaskStatus } from './schemas.js';
 const MAX_CONSECUTIVE_ERRORS = 5;
 
 /** Raised when another runner holds the task now: this one must write nothing more. */
-export class LeaseLostError extends Error {
+class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 

@@ -9,7 +9,7 @@ import {
 } from '../common/schemas.js';
 
 /** Svix's task kinds; Herald runs the three replays. */
-export const TASK_TYPES = [
+const TASK_TYPES = [
   'endpoint.replay',
   'endpoint.recover',
   'application.stats',
@@ -20,7 +20,7 @@ export const TASK_TYPES = [
   'endpoint.bulk-replay',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
-export const TASK_STATUSES = ['running', 'finished', 'failed'] as const;
+const TASK_STATUSES = ['running', 'finished', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const BackgroundTaskType = Type.Union(
@@ -52,7 +52,7 @@ export const BackgroundTaskOut = Type.Object(
   },
   { $id: 'BackgroundTaskOut' },
 );
-export const ListResponseBackgroundTaskOut = ListResponse(
+const ListResponseBackgroundTaskOut = ListResponse(
   Type.Ref('BackgroundTaskOut'),
   'ListResponse_BackgroundTaskOut_',
 );

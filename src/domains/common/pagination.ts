@@ -21,7 +21,7 @@ export interface PageRequest {
   descending: boolean;
 }
 
-export const DEFAULT_LIMIT = 50;
+const DEFAULT_LIMIT = 50;
 
 export function pageRequest(
   query: { limit?: number; iterator?: string | null },

@@ -8,7 +8,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
  */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
 
-export const UID_PATTERN = '^[a-zA-Z0-9\\-_.]+$';
+const UID_PATTERN = '^[a-zA-Z0-9\\-_.]+$';
 export const CHANNEL_PATTERN = '^[a-zA-Z0-9\\-_.:+]+$';
 export const TAG_PATTERN = '^[a-zA-Z0-9\\-_./\\\\#]+$';
 export const EVENT_TYPE_PATTERN = '^[a-zA-Z0-9\\-_.]+$';

@@ -66,7 +66,7 @@ export async function importCatalog(
 }
 
 /** A stored event type as a catalog entry: fields at their defaults are left out, `schemaMode` kept. */
-export function toEntry(eventType: StoredEventType): CatalogEntry {
+function toEntry(eventType: StoredEventType): CatalogEntry {
   const entry: CatalogEntry = { name: eventType.name, description: eventType.description };
   if (eventType.groupName !== null) entry.groupName = eventType.groupName;
   // A catalog file holds one flag per event type (the 1.x SDKs' `featureFlag`).

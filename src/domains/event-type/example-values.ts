@@ -5,7 +5,7 @@
  */
 
 /** Deterministic pseudo-random numbers (mulberry32), so the same schema always gives the same example. */
-export function seededRandom(seedText: string): () => number {
+function seededRandom(seedText: string): () => number {
   let seed = 2166136261;
   for (let i = 0; i < seedText.length; i++) seed = Math.imul(seed ^ seedText.charCodeAt(i), 16777619);
   return () => {

@@ -17,7 +17,7 @@ import type { SchemaMode } from './types.js';
  * invalidate at once; this bounds how long another process (a second API instance, the CLI's
  * import) takes to be noticed.
  */
-export const CATALOG_CACHE_TTL_MS = 1_000;
+const CATALOG_CACHE_TTL_MS = 1_000;
 /** Bound on cached names, so messages with ever-new unknown type names cannot grow memory. */
 const MAX_CACHED_NAMES = 10_000;
 /** A deprecated event type is logged at most this often per type, not once per message. */
@@ -186,7 +186,7 @@ function eventTypeIssue(msg: string, type: string): ValidationError {
 }
 
 /** A violation as a Svix 422 issue, located inside `body.payload`. */
-export function violationIssue(violation: PayloadViolation): ValidationIssue {
+function violationIssue(violation: PayloadViolation): ValidationIssue {
   return {
     loc: ['body', 'payload', ...pointerSegments(violation.pointer)],
     msg: `payload${violation.pointer}: ${violation.message}`,

@@ -5,7 +5,7 @@ import { fromJson, iso } from '../common/json.js';
 import { type PageRequest, pageQueryPlan, toPage } from '../common/pagination.js';
 import type { EventTypeRecord, SchemaMode } from './types.js';
 
-export type EventTypeRow = Selectable<EventTypeTable>;
+type EventTypeRow = Selectable<EventTypeTable>;
 
 /**
  * A stored event type with everything the store keeps: the pure modules' `EventTypeRecord`
@@ -29,7 +29,7 @@ export interface EventTypeFields {
 }
 
 /** Reads a row into a `StoredEventType`. */
-export function toStored(row: EventTypeRow): StoredEventType {
+function toStored(row: EventTypeRow): StoredEventType {
   const featureFlags = fromJson<string[]>(row.feature_flags);
   return {
     name: row.name,

@@ -65,7 +65,7 @@ export const EventTypeOut = Type.Object(
   { $id: 'EventTypeOut' },
 );
 
-export const ListResponseEventTypeOut = ListResponse(Type.Ref('EventTypeOut'), 'ListResponse_EventTypeOut_');
+const ListResponseEventTypeOut = ListResponse(Type.Ref('EventTypeOut'), 'ListResponse_EventTypeOut_');
 
 /**
  * Svix's export answers with a background task to poll; Herald builds the document at once, so
