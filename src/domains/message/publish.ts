@@ -1,9 +1,9 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
-import { invalidField } from '../../errors.js';
+import { HttpError, invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { checkPublish } from '../event-type/publish-check.js';
-import { outboxOf } from './outbox.js';
+import { type OutboxEntry, outboxOf } from './outbox.js';
 import type { MessageRow } from './repo.js';
 
 export interface PublishInput {
@@ -18,6 +18,11 @@ export interface PublishInput {
   traceParent?: string | null;
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
+  /**
+   * Largest payload accepted, as JSON bytes (413 above). A single publish leaves it out: its
+   * whole body is bounded by the HTTP layer; a batch bounds each message's payload with it.
+   */
+  maxPayloadBytes?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -78,6 +83,56 @@ async function writeMessage(
   input: PublishInput,
   onlyEndpointId: string | null,
 ): Promise<Published> {
+  const prepared = await prepareMessage(ctx, app, input, onlyEndpointId);
+  const fanOut = await outboxOf(ctx).write(prepared.entry);
+  return published(ctx, prepared, fanOut);
+}
+
+/**
+ * Publishes several messages of one application, stored in one transaction: each is checked
+ * and stored exactly as `publishMessage` would, and gets its own outcome, in order — what it
+ * published, or the error single publish would have answered (a 422 for its payload, a 409
+ * for a taken eventId, also by an earlier message of the same batch). One refused message
+ * does not keep the others out.
+ */
+export async function publishBatch(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  inputs: PublishInput[],
+): Promise<Array<Published | Error>> {
+  const outcomes: Array<Published | Error> = [];
+  const prepared: PreparedMessage[] = [];
+  const slots: number[] = [];
+  for (const input of inputs) {
+    try {
+      prepared.push(await prepareMessage(ctx, app, input, null));
+      slots.push(outcomes.length);
+      outcomes.push(new Error('not written'));
+    } catch (err) {
+      outcomes.push(err as Error);
+    }
+  }
+  const written = await outboxOf(ctx).writeAll(prepared.map((p) => p.entry));
+  written.forEach((outcome, i) => {
+    outcomes[slots[i]!] = outcome instanceof Error ? outcome : published(ctx, prepared[i]!, outcome);
+  });
+  return outcomes;
+}
+
+/** A message checked and ready for the outbox. */
+interface PreparedMessage {
+  entry: OutboxEntry;
+  row: MessageRow;
+  deliverAt: number | null;
+}
+
+/** Checks a message (catalog, payload, times) and builds its row; throws the 4xx that refuses it. */
+async function prepareMessage(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  input: PublishInput,
+  onlyEndpointId: string | null,
+): Promise<PreparedMessage> {
   if (nestsDeeperThan(input.payload, MAX_PAYLOAD_DEPTH)) {
     throw invalidField(['body', 'payload'], `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   }
@@ -100,25 +155,36 @@ async function writeMessage(
     input.payloadRetentionHours != null
       ? input.payloadRetentionHours * 3_600_000
       : (input.payloadRetentionPeriod ?? ctx.config.retentionDays) * DAY_MS;
+  const payload = JSON.stringify(input.payload);
+  if (input.maxPayloadBytes !== undefined && Buffer.byteLength(payload) > input.maxPayloadBytes) {
+    throw new HttpError(
+      'payload_too_large',
+      `The payload is ${Buffer.byteLength(payload)} bytes as JSON, over the limit of ${input.maxPayloadBytes}.`,
+    );
+  }
   const row: MessageRow = {
     id: newId('msg', now),
     app_id: app.id,
     event_type: input.eventType,
     event_id: input.eventId ?? null,
-    payload: JSON.stringify(input.payload),
+    payload,
     channels: input.channels ? JSON.stringify(input.channels) : null,
     tags: input.tags ? JSON.stringify(input.tags) : null,
     created_at: now,
     payload_expires_at: now + retentionMs,
     trace_parent: input.traceParent ?? null,
   };
-  const fanOut = await outboxOf(ctx).write({
+  const entry: OutboxEntry = {
     row: { ...row, request_id: input.requestId ?? null },
     onlyEndpointId,
     channels: input.channels ?? null,
     deliverAt,
-  });
-  ctx.metrics.messagesPublished.inc({ event_type: input.eventType });
+  };
+  return { entry, row, deliverAt };
+}
+
+function published(ctx: HeraldContext, prepared: PreparedMessage, fanOut: number): Published {
+  ctx.metrics.messagesPublished.inc({ event_type: prepared.row.event_type });
   ctx.metrics.fanOut.observe(fanOut);
-  return { row, fanOut, deliverAt };
+  return { row: prepared.row, fanOut, deliverAt: prepared.deliverAt };
 }
