@@ -5,8 +5,7 @@ import { HttpError, ValidationError, type ValidationIssue } from '../../errors.j
 import { validationIssues } from '../../http/error-handler.js';
 import type { HeraldApp } from '../../http/types.js';
 import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
-import { type PublishInput, publishBatch } from './publish.js';
-import { messageOut } from './repo.js';
+import { type PublishInput, publishBatch, publishedOut } from './publish.js';
 import { type ApplicationIn, publishingApplication, traceParentOf } from './routes.js';
 import { MessageIn } from './schemas.js';
 
@@ -57,7 +56,7 @@ export const MessageBatchOut = Type.Object(
 );
 
 type BatchResult =
-  | { status: 202; message: ReturnType<typeof messageOut> }
+  | { status: 202; message: ReturnType<typeof publishedOut> }
   | { status: number; error: { code: string; detail: unknown } };
 
 /** A message of the batch body, as Create Message takes it. */
@@ -202,8 +201,7 @@ export async function messageBatchRoutes(app: HeraldApp, ctx: HeraldContext): Pr
       const data = messages.map((m): BatchResult => {
         if (Array.isArray(m)) return failed(new ValidationError(m));
         const outcome = outcomes[next++]!;
-        if (!(outcome instanceof Error))
-          return { status: 202, message: messageOut(outcome.row, withContent, outcome.deliverAt) };
+        if (!(outcome instanceof Error)) return { status: 202, message: publishedOut(outcome, withContent) };
         if (!(outcome instanceof ValidationError) && !(outcome instanceof HttpError && outcome.status < 500))
           request.log.error({ err: outcome }, 'a message of a batch could not be stored');
         return failed(outcome);

@@ -7,7 +7,7 @@ import { type ApplicationRow, findApplication, insertApplication } from '../appl
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
-import { type PublishInput, publishMessage } from './publish.js';
+import { type PublishInput, publishedOut, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
   AfterQuery,
@@ -151,12 +151,12 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     async (request, reply) => {
       const body = request.body as PublishInput & { application?: ApplicationIn | null };
       const application = await publishingApplication(ctx, request, request.params.app_id, body.application);
-      const { row, deliverAt } = await publishMessage(ctx, application, {
+      const published = await publishMessage(ctx, application, {
         ...body,
         traceParent: traceParentOf(request),
         requestId: request.id,
       });
-      return reply.code(202).send(messageOut(row, request.query.with_content ?? true, deliverAt));
+      return reply.code(202).send(publishedOut(published, request.query.with_content ?? true));
     },
   );
 }
