@@ -78,6 +78,31 @@ for (const backend of BACKENDS) {
       expect(ids.get('/eu')!.sort()).toEqual(sent.filter((_: string, i: number) => i % 4 === 0).sort());
     });
 
+    it('answers a published message with the JSON text that reading it back gives', async () => {
+      const { herald } = scenario;
+      const message = {
+        eventType: 'invoice.paid',
+        eventId: 'same-text',
+        payload: { amount: 5, note: 'é "quoted" \u2028', nested: { list: [1, null, true] } },
+        channels: ['eu', 'us'],
+        tags: ['t1'],
+      };
+      const single = await herald.api('POST', '/api/v1/app/shop/msg', message);
+      expect(single.status).toBe(202);
+      expect(single.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      const read = await herald.api('GET', `/api/v1/app/shop/msg/${single.body.id}`);
+      expect(single.text).toBe(read.text);
+      const batch = await herald.api('POST', BATCH, { messages: [{ ...message, eventId: 'same-text-2' }] });
+      const stored = batch.body.data[0].message;
+      const again = await herald.api('GET', `/api/v1/app/shop/msg/${stored.id}`);
+      expect(batch.text).toBe(`{"data":[{"status":202,"message":${again.text}}]}`);
+      const bare = await herald.api('POST', '/api/v1/app/shop/msg?with_content=false', {
+        ...message,
+        eventId: null,
+      });
+      expect(bare.body).toMatchObject({ payload: {}, channels: ['eu', 'us'], eventId: null });
+    });
+
     it('stores the good messages of a batch and answers each bad one as Create Message would', async () => {
       const { herald } = scenario;
       const res = await herald.api('POST', BATCH, {

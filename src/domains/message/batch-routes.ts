@@ -5,7 +5,7 @@ import { HttpError, ValidationError, type ValidationIssue } from '../../errors.j
 import { validationIssues } from '../../http/error-handler.js';
 import type { HeraldApp } from '../../http/types.js';
 import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
-import { type PublishInput, publishBatch, publishedOut } from './publish.js';
+import { JSON_TYPE, type PublishInput, publishBatch, publishedJson } from './publish.js';
 import { type ApplicationIn, publishingApplication, traceParentOf } from './routes.js';
 import { MessageIn } from './schemas.js';
 
@@ -55,15 +55,14 @@ export const MessageBatchOut = Type.Object(
   { $id: 'MessageBatchOut' },
 );
 
-type BatchResult =
-  | { status: 202; message: ReturnType<typeof publishedOut> }
-  | { status: number; error: { code: string; detail: unknown } };
+/** A message the batch could not store, as its entry of the answer. */
+type BatchFailure = { status: number; error: { code: string; detail: unknown } };
 
 /** A message of the batch body, as Create Message takes it. */
 type BatchMessage = PublishInput & { application?: ApplicationIn | null };
 
 /** The answer Create Message would have given for `err`, as a batch entry (a 500 for the unexpected). */
-function failed(err: Error): BatchResult {
+function failed(err: Error): BatchFailure {
   if (err instanceof HttpError) return { status: err.status, error: err.body() };
   if (err instanceof ValidationError)
     return { status: 422, error: { code: 'validation_error', detail: err.issues } };
@@ -172,7 +171,7 @@ export async function messageBatchRoutes(app: HeraldApp, ctx: HeraldContext): Pr
         if (Number(request.headers['content-length'] ?? 0) > bodyLimit) throw tooLarge();
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const messages = messagesOf(request);
       const create = messages.find(
         (m): m is BatchMessage => !Array.isArray(m) && !!(m as BatchMessage).application,
@@ -198,15 +197,17 @@ export async function messageBatchRoutes(app: HeraldApp, ctx: HeraldContext): Pr
       throwWhenNothingStored(outcomes);
       const withContent = request.query.with_content ?? true;
       let next = 0;
-      const data = messages.map((m): BatchResult => {
-        if (Array.isArray(m)) return failed(new ValidationError(m));
+      // MessageBatchOut as JSON text, each stored message as Create Message writes it (publishedJson).
+      const data = messages.map((m): string => {
+        if (Array.isArray(m)) return JSON.stringify(failed(new ValidationError(m)));
         const outcome = outcomes[next++]!;
-        if (!(outcome instanceof Error)) return { status: 202, message: publishedOut(outcome, withContent) };
+        if (!(outcome instanceof Error))
+          return `{"status":202,"message":${publishedJson(outcome, withContent)}}`;
         if (!(outcome instanceof ValidationError) && !(outcome instanceof HttpError && outcome.status < 500))
           request.log.error({ err: outcome }, 'a message of a batch could not be stored');
-        return failed(outcome);
+        return JSON.stringify(failed(outcome));
       });
-      return { data };
+      return reply.type(JSON_TYPE).send(`{"data":[${data.join(',')}]}`);
     },
   );
 }

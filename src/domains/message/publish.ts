@@ -2,9 +2,10 @@ import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { HttpError, invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
+import { iso } from '../common/json.js';
 import { checkPublish } from '../event-type/publish-check.js';
 import { type OutboxEntry, outboxOf } from './outbox.js';
-import { type MessageRow, messageOut } from './repo.js';
+import type { MessageRow } from './repo.js';
 
 export interface PublishInput {
   eventType: string;
@@ -25,6 +26,8 @@ export interface PublishInput {
   maxPayloadBytes?: number;
 }
 
+/** The content type of an answer sent as JSON text (Fastify's own for JSON, sent as is). */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 const DAY_MS = 86_400_000;
 /** Deepest payload nesting accepted: far beyond real events, well within what JSON.stringify survives. */
 const MAX_PAYLOAD_DEPTH = 128;
@@ -44,21 +47,27 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
 /** What publishing wrote: the message, how many deliveries it got, and when they are due (null = now). */
 export interface Published {
   row: MessageRow;
-  /** The payload as published (`row.payload` is its JSON text). */
-  payload: Record<string, unknown>;
   fanOut: number;
   deliverAt: number | null;
 }
 
 /**
- * The API's view of a message just published (MessageOut). The payload is the object that was
- * published rather than `row.payload` parsed back: that JSON.parse of every published payload
- * bought nothing but CPU.
+ * The API's view of a message just published (MessageOut), as JSON text: byte for byte what
+ * the MessageOut serializer writes for `messageOut(row)`, built from text already at hand. The
+ * stored payload (and channels, tags) are spliced in rather than parsed back and serialized
+ * again, and the serializer (fast-json-stringify) is skipped: it runs ajv on every nullable
+ * field to pick its `anyOf` branch. Together they were about a tenth of the API's CPU per 1 KB
+ * publish in a profile under load.
  */
-export function publishedOut(published: Published, withContent = true) {
-  const out = messageOut({ ...published.row, payload: null }, false, published.deliverAt);
-  if (withContent) out.payload = published.payload;
-  return out;
+export function publishedJson(published: Published, withContent = true): string {
+  const { row, deliverAt } = published;
+  const payload = withContent && row.payload !== null ? row.payload : '{}';
+  // fast-json-stringify's order: the required properties, then the optional ones.
+  return (
+    `{"id":${JSON.stringify(row.id)},"eventType":${JSON.stringify(row.event_type)},"payload":${payload},` +
+    `"timestamp":${JSON.stringify(iso(row.created_at))},"eventId":${JSON.stringify(row.event_id)},` +
+    `"channels":${row.channels ?? 'null'},"tags":${row.tags ?? 'null'},"deliverAt":${JSON.stringify(iso(deliverAt))}}`
+  );
 }
 
 /**
@@ -136,7 +145,6 @@ export async function publishBatch(
 interface PreparedMessage {
   entry: OutboxEntry;
   row: MessageRow;
-  payload: Record<string, unknown>;
   deliverAt: number | null;
 }
 
@@ -194,11 +202,11 @@ async function prepareMessage(
     channels: input.channels ?? null,
     deliverAt,
   };
-  return { entry, row, payload: input.payload, deliverAt };
+  return { entry, row, deliverAt };
 }
 
 function published(ctx: HeraldContext, prepared: PreparedMessage, fanOut: number): Published {
   ctx.metrics.messagesPublished.inc({ event_type: prepared.row.event_type });
   ctx.metrics.fanOut.observe(fanOut);
-  return { row: prepared.row, payload: prepared.payload, fanOut, deliverAt: prepared.deliverAt };
+  return { row: prepared.row, fanOut, deliverAt: prepared.deliverAt };
 }

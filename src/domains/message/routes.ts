@@ -7,7 +7,7 @@ import { type ApplicationRow, findApplication, insertApplication } from '../appl
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
-import { type PublishInput, publishedOut, publishMessage } from './publish.js';
+import { JSON_TYPE, type PublishInput, publishedJson, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
   AfterQuery,
@@ -156,7 +156,10 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         traceParent: traceParentOf(request),
         requestId: request.id,
       });
-      return reply.code(202).send(publishedOut(published, request.query.with_content ?? true));
+      return reply
+        .code(202)
+        .type(JSON_TYPE)
+        .send(publishedJson(published, request.query.with_content ?? true));
     },
   );
 }
