@@ -20,8 +20,8 @@ export interface PublishInput {
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
   /**
-   * Largest payload accepted, as JSON bytes (413 above). A single publish leaves it out: its
-   * whole body is bounded by the HTTP layer; a batch bounds each message's payload with it.
+   * Largest payload accepted, as JSON bytes (413 above): `HERALD_MAX_PAYLOAD_BYTES`. It matters
+   * for a batch, whose body may be larger; a single publish's body is bounded by the HTTP layer.
    */
   maxPayloadBytes?: number;
 }

@@ -155,6 +155,8 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         ...body,
         traceParent: traceParentOf(request),
         requestId: request.id,
+        // Set here, so a `maxPayloadBytes` key in the body never reaches the publish path.
+        maxPayloadBytes: ctx.config.maxPayloadBytes,
       });
       return reply
         .code(202)
