@@ -4,9 +4,11 @@
  */
 import type { BaselineResult, BracketedB0 } from './baselines/run.js';
 import type { Backend } from './database.js';
+import { ingestChecks, ingestRows } from './ingest-report.js';
 import type { DrainResult } from './scenarios/drain.js';
 import type { FanoutRow } from './scenarios/fanout.js';
 import type { HistoryResult } from './scenarios/history.js';
+import type { A0Result, BatchRun, ScaleOutResult } from './scenarios/ingest.js';
 import type { IsolationResult } from './scenarios/isolation.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { LiveResult } from './scenarios/live.js';
@@ -30,6 +32,8 @@ export interface BackendResults {
   onlinePeakRssMiB?: number | null;
   history?: HistoryResult;
   memory?: MemoryResult;
+  batch?: BatchRun[];
+  scaleOut?: ScaleOutResult;
 }
 
 /** A peer with the B0 measured just before and after it. */
@@ -47,6 +51,8 @@ export interface RunResults {
   machine: Record<string, unknown>;
   options: Record<string, unknown>;
   peers: PeerResult[];
+  /** The API's limit (a bare Fastify server), when Live or A0 ran. */
+  a0?: A0Result;
   backends: Partial<Record<Backend, BackendResults>>;
   checks: Check[];
 }
@@ -124,7 +130,7 @@ export function checkTargets(r: RunResults): Check[] {
       });
     }
   }
-  return checks;
+  return [...checks, ...ingestChecks(r)];
 }
 
 const n = (v: number | null | undefined) => (v == null ? '—' : v.toLocaleString('en'));
@@ -192,6 +198,7 @@ export function formatTables(r: RunResults): string {
   row('Live: publish→receipt p50 / p99 (ms)', (x) =>
     x.live ? pair(x.live.latency.p50, x.live.latency.p99) : '—',
   );
+  ingestRows(r, row);
   for (const size of [1, 10, 100, 1000]) {
     row(`Fan-out ${size}: ms to last receipt · deliveries/s`, (x) => {
       const f = x.fanout?.find((f) => f.endpoints === size);

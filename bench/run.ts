@@ -23,6 +23,7 @@ import {
 import { DRAIN_APP, measureDrainRounds } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import { measureHistory } from './scenarios/history.js';
+import { BATCH_APP, measureA0, measureBatch, measureScaleOut } from './scenarios/ingest.js';
 import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from './scenarios/isolation.js';
 import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
@@ -109,7 +110,8 @@ async function runBackend(
   try {
     const specs: AppSpec[] = [WARMUP_APP];
     if (only.has('drain') || only.has('history') || only.has('memory')) specs.push(DRAIN_APP);
-    if (only.has('live')) specs.push(LIVE_APP);
+    if (only.has('live') || only.has('scaleout')) specs.push(LIVE_APP);
+    if (only.has('batch')) specs.push(BATCH_APP);
     if (only.has('latency')) specs.push(LATENCY_APP);
     if (only.has('fanout')) specs.push(...FANOUT_APPS);
     if (only.has('isolation')) specs.push(...ISOLATION_APPS);
@@ -122,6 +124,7 @@ async function runBackend(
       r.drainRounds = drains?.rounds;
     }
     if (only.has('live')) r.live = await attempt(r, 'live', () => measureLive(session));
+    if (only.has('batch')) r.batch = await attempt(r, 'batch', () => measureBatch(session));
     const drainRate = r.drain?.rate ?? 1_000;
     if (only.has('latency'))
       r.latency = await attempt(r, 'latency', () => measureLatency(session, drainRate));
@@ -136,6 +139,8 @@ async function runBackend(
       r.isolation = await attempt(r, 'isolation', () => measureIsolation(session, rate));
     }
     r.onlinePeakRssMiB = await session.offline();
+    if (only.has('scaleout') && backend === 'postgres')
+      r.scaleOut = await attempt(r, 'scaleout', () => measureScaleOut(session));
     await db.cancelDue();
     if (only.has('history') && r.drain) {
       const empty = r.drain;
@@ -202,6 +207,11 @@ async function main(): Promise<number> {
   const receiver = await Receiver.start(4);
   try {
     if (options.scenarios.has('peers')) results.peers = await runPeers(receiver, options, pgUp);
+    if (options.scenarios.has('a0'))
+      results.a0 = await measureA0(options).catch((err: Error) => {
+        log(`a0 failed: ${err.stack}`);
+        return undefined;
+      });
     for (const backend of options.backends) {
       if (backend === 'postgres' && !pgUp) {
         results.backends.postgres = { skipped: `PostgreSQL not reachable at ${POSTGRES_URL}` };

@@ -23,6 +23,7 @@ import { sendExampleRoutes } from './domains/endpoint/send-example-routes.js';
 import { endpointStatsRoutes } from './domains/endpoint/stats-routes.js';
 import { eventTypeRoutes } from './domains/event-type/routes.js';
 import { healthRoutes } from './domains/health/routes.js';
+import { messageBatchRoutes } from './domains/message/batch-routes.js';
 import { messageEventsRoutes } from './domains/message/events-routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
@@ -149,6 +150,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   await endpointRoutes(app, ctx);
   await endpointStatsRoutes(app, ctx);
   await messageRoutes(app, ctx);
+  await messageBatchRoutes(app, ctx);
   await attemptRoutes(app, ctx);
   await eventTypeRoutes(app, ctx);
   await sendExampleRoutes(app, ctx);

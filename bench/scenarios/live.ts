@@ -9,7 +9,8 @@ import { latencySummary } from '../stats.js';
 
 /** The application Live publishes to: one endpoint. */
 export const LIVE_APP = { uid: 'live', endpoints: ['/ok/live'] };
-const WINDOW_MS = 6_000;
+/** How long Live (and A0, and scale-out) publish. */
+export const LIVE_WINDOW_MS = 6_000;
 
 /** Publishing and delivering at once. */
 export interface LiveResult {
@@ -30,8 +31,8 @@ export async function measureLive(session: Session): Promise<LiveResult> {
   const { receiver, options } = session;
   const online = await session.online();
   await receiver.reset();
-  session.log(`live: ${options.clients} clients publishing for ${WINDOW_MS / 1000} s`);
-  const run = await online.api.publishMany([LIVE_APP.uid], 1_000_000, options.clients, WINDOW_MS);
+  session.log(`live: ${options.clients} clients publishing for ${LIVE_WINDOW_MS / 1000} s`);
+  const run = await online.api.publishMany([LIVE_APP.uid], 1_000_000, options.clients, LIVE_WINDOW_MS);
   const endedAt = nowMs();
   const during = await receiver.stats();
   const all = await receiver.waitFor(run.published, 60_000);

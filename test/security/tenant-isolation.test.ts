@@ -32,6 +32,7 @@ function bodyFor(route: Route, receiver: Receiver): unknown {
     'POST /api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing': { since: SINCE },
     'POST /api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay': { since: SINCE },
     'POST /api/v1/app/:app_id/msg': { eventType: EVENT_TYPE, payload: { n: 1 } },
+    'POST /api/v1/app/:app_id/msg/batch': { messages: [{ eventType: EVENT_TYPE, payload: { n: 1 } }] },
     'POST /api/v1/auth/app-portal-access/:app_id': {},
   };
   const key = `${route.method} ${route.path}`;

@@ -16,13 +16,16 @@ export interface OutboxEntry {
   deliverAt: number | null;
 }
 
+/** What became of one entry: its fan-out (deliveries written), or why it was not stored. */
+export type OutboxOutcome = number | Error;
+
+/** Entries handed in together (one publish, or one batch publish), committed in one transaction. */
 interface Pending {
-  entry: OutboxEntry;
-  resolve(fanOut: number): void;
-  reject(err: unknown): void;
+  entries: OutboxEntry[];
+  settle(outcomes: OutboxOutcome[]): void;
 }
 
-/** Most messages one transaction stores; more wait for the next one. */
+/** Most messages one transaction stores; more wait for the next one (a larger batch publish goes alone). */
 const MAX_BATCH = 256;
 /** Delivery rows per INSERT statement, well within both databases' parameter limits. */
 const DELIVERY_ROWS_PER_INSERT = 1_000;
@@ -34,7 +37,8 @@ const DELIVERY_ROWS_PER_INSERT = 1_000;
  * statements instead of five statements and a commit each. A lone message is written at
  * once. Each message and its deliveries still land atomically: the whole batch commits
  * or nothing does, and a batch that fails is written again one message per transaction,
- * so an error belongs to the message that caused it.
+ * so an error belongs to the message that caused it. A batch publish's messages are one
+ * group, never split across transactions, and wake the workers once.
  */
 export class Outbox {
   readonly #store: Store;
@@ -50,9 +54,20 @@ export class Outbox {
   }
 
   /** Stores the message and its deliveries; resolves with how many deliveries it got. */
-  write(entry: OutboxEntry): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      this.#pending.push({ entry, resolve, reject });
+  async write(entry: OutboxEntry): Promise<number> {
+    const [outcome] = await this.writeAll([entry]);
+    if (outcome instanceof Error) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * Stores the messages and their deliveries in one transaction; resolves with one outcome
+   * per entry, in order: its fan-out, or the error that kept it out (a taken eventId is a 409).
+   */
+  writeAll(entries: OutboxEntry[]): Promise<OutboxOutcome[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise<OutboxOutcome[]>((settle) => {
+      this.#pending.push({ entries, settle });
       this.#schedule();
     });
   }
@@ -64,39 +79,53 @@ export class Outbox {
     setImmediate(() => {
       this.#scheduled = false;
       if (this.#active >= this.#maxConcurrent || this.#pending.length === 0) return;
-      const batch = this.#pending.splice(0, MAX_BATCH);
+      let taken = 0;
+      let size = 0;
+      while (
+        taken < this.#pending.length &&
+        (taken === 0 || size + this.#pending[taken]!.entries.length <= MAX_BATCH)
+      )
+        size += this.#pending[taken++]!.entries.length;
+      const groups = this.#pending.splice(0, taken);
       this.#active++;
-      void this.#commit(batch).finally(() => {
+      void this.#commit(groups).finally(() => {
         this.#active--;
         this.#schedule();
       });
     });
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
-    let fanOuts: number[];
+  async #commit(groups: Pending[]): Promise<void> {
+    const entries = groups.flatMap((g) => g.entries);
+    let outcomes: OutboxOutcome[];
     try {
-      fanOuts = await writeBatch(
-        this.#store,
-        batch.map((p) => p.entry),
-      );
+      outcomes = (await writeBatch(this.#store, entries)).map((fanOut) => (fanOut < 0 ? taken() : fanOut));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
-        return;
+      if (entries.length === 1) outcomes = [err as Error];
+      else {
+        // One message may have caused it: write each alone, so only that one fails.
+        outcomes = [];
+        for (const entry of entries) {
+          outcomes.push(
+            await writeBatch(this.#store, [entry]).then(
+              ([fanOut]) => (fanOut! < 0 ? taken() : fanOut!),
+              (e: Error) => e,
+            ),
+          );
+        }
       }
-      // One message may have caused it: write each alone, so only that one fails.
-      await Promise.all(batch.map((p) => this.#commit([p])));
-      return;
     }
-    if (batch.some((p, i) => fanOuts[i]! > 0 && p.entry.deliverAt === null)) this.#store.notifyDue();
-    batch.forEach((p, i) => {
-      const fanOut = fanOuts[i]!;
-      if (fanOut < 0) p.reject(conflict('A message with this eventId already exists for this application.'));
-      else p.resolve(fanOut);
-    });
+    if (outcomes.some((o, i) => typeof o === 'number' && o > 0 && entries[i]!.deliverAt === null))
+      this.#store.notifyDue();
+    let offset = 0;
+    for (const group of groups) {
+      group.settle(outcomes.slice(offset, offset + group.entries.length));
+      offset += group.entries.length;
+    }
   }
 }
+
+const taken = () => conflict('A message with this eventId already exists for this application.');
 
 /**
  * Writes the messages and one delivery per subscribed endpoint in one transaction, reading

@@ -1,9 +1,10 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
-import { invalidField } from '../../errors.js';
+import { HttpError, invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
+import { iso } from '../common/json.js';
 import { checkPublish } from '../event-type/publish-check.js';
-import { outboxOf } from './outbox.js';
+import { type OutboxEntry, outboxOf } from './outbox.js';
 import type { MessageRow } from './repo.js';
 
 export interface PublishInput {
@@ -18,8 +19,15 @@ export interface PublishInput {
   traceParent?: string | null;
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
+  /**
+   * Largest payload accepted, as JSON bytes (413 above): `HERALD_MAX_PAYLOAD_BYTES`. It matters
+   * for a batch, whose body may be larger; a single publish's body is bounded by the HTTP layer.
+   */
+  maxPayloadBytes?: number;
 }
 
+/** The content type of an answer sent as JSON text (Fastify's own for JSON, sent as is). */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 const DAY_MS = 86_400_000;
 /** Deepest payload nesting accepted: far beyond real events, well within what JSON.stringify survives. */
 const MAX_PAYLOAD_DEPTH = 128;
@@ -41,6 +49,25 @@ export interface Published {
   row: MessageRow;
   fanOut: number;
   deliverAt: number | null;
+}
+
+/**
+ * The API's view of a message just published (MessageOut), as JSON text: byte for byte what
+ * the MessageOut serializer writes for `messageOut(row)`, built from text already at hand. The
+ * stored payload (and channels, tags) are spliced in rather than parsed back and serialized
+ * again, and the serializer (fast-json-stringify) is skipped: it runs ajv on every nullable
+ * field to pick its `anyOf` branch. Together they were about a tenth of the API's CPU per 1 KB
+ * publish in a profile under load.
+ */
+export function publishedJson(published: Published, withContent = true): string {
+  const { row, deliverAt } = published;
+  const payload = withContent && row.payload !== null ? row.payload : '{}';
+  // fast-json-stringify's order: the required properties, then the optional ones.
+  return (
+    `{"id":${JSON.stringify(row.id)},"eventType":${JSON.stringify(row.event_type)},"payload":${payload},` +
+    `"timestamp":${JSON.stringify(iso(row.created_at))},"eventId":${JSON.stringify(row.event_id)},` +
+    `"channels":${row.channels ?? 'null'},"tags":${row.tags ?? 'null'},"deliverAt":${JSON.stringify(iso(deliverAt))}}`
+  );
 }
 
 /**
@@ -78,6 +105,56 @@ async function writeMessage(
   input: PublishInput,
   onlyEndpointId: string | null,
 ): Promise<Published> {
+  const prepared = await prepareMessage(ctx, app, input, onlyEndpointId);
+  const fanOut = await outboxOf(ctx).write(prepared.entry);
+  return published(ctx, prepared, fanOut);
+}
+
+/**
+ * Publishes several messages of one application, stored in one transaction: each is checked
+ * and stored exactly as `publishMessage` would, and gets its own outcome, in order — what it
+ * published, or the error single publish would have answered (a 422 for its payload, a 409
+ * for a taken eventId, also by an earlier message of the same batch). One refused message
+ * does not keep the others out.
+ */
+export async function publishBatch(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  inputs: PublishInput[],
+): Promise<Array<Published | Error>> {
+  const outcomes: Array<Published | Error> = [];
+  const prepared: PreparedMessage[] = [];
+  const slots: number[] = [];
+  for (const input of inputs) {
+    try {
+      prepared.push(await prepareMessage(ctx, app, input, null));
+      slots.push(outcomes.length);
+      outcomes.push(new Error('not written'));
+    } catch (err) {
+      outcomes.push(err as Error);
+    }
+  }
+  const written = await outboxOf(ctx).writeAll(prepared.map((p) => p.entry));
+  written.forEach((outcome, i) => {
+    outcomes[slots[i]!] = outcome instanceof Error ? outcome : published(ctx, prepared[i]!, outcome);
+  });
+  return outcomes;
+}
+
+/** A message checked and ready for the outbox. */
+interface PreparedMessage {
+  entry: OutboxEntry;
+  row: MessageRow;
+  deliverAt: number | null;
+}
+
+/** Checks a message (catalog, payload, times) and builds its row; throws the 4xx that refuses it. */
+async function prepareMessage(
+  ctx: HeraldContext,
+  app: ApplicationRow,
+  input: PublishInput,
+  onlyEndpointId: string | null,
+): Promise<PreparedMessage> {
   if (nestsDeeperThan(input.payload, MAX_PAYLOAD_DEPTH)) {
     throw invalidField(['body', 'payload'], `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   }
@@ -100,25 +177,36 @@ async function writeMessage(
     input.payloadRetentionHours != null
       ? input.payloadRetentionHours * 3_600_000
       : (input.payloadRetentionPeriod ?? ctx.config.retentionDays) * DAY_MS;
+  const payload = JSON.stringify(input.payload);
+  if (input.maxPayloadBytes !== undefined && Buffer.byteLength(payload) > input.maxPayloadBytes) {
+    throw new HttpError(
+      'payload_too_large',
+      `The payload is ${Buffer.byteLength(payload)} bytes as JSON, over the limit of ${input.maxPayloadBytes}.`,
+    );
+  }
   const row: MessageRow = {
     id: newId('msg', now),
     app_id: app.id,
     event_type: input.eventType,
     event_id: input.eventId ?? null,
-    payload: JSON.stringify(input.payload),
+    payload,
     channels: input.channels ? JSON.stringify(input.channels) : null,
     tags: input.tags ? JSON.stringify(input.tags) : null,
     created_at: now,
     payload_expires_at: now + retentionMs,
     trace_parent: input.traceParent ?? null,
   };
-  const fanOut = await outboxOf(ctx).write({
+  const entry: OutboxEntry = {
     row: { ...row, request_id: input.requestId ?? null },
     onlyEndpointId,
     channels: input.channels ?? null,
     deliverAt,
-  });
-  ctx.metrics.messagesPublished.inc({ event_type: input.eventType });
+  };
+  return { entry, row, deliverAt };
+}
+
+function published(ctx: HeraldContext, prepared: PreparedMessage, fanOut: number): Published {
+  ctx.metrics.messagesPublished.inc({ event_type: prepared.row.event_type });
   ctx.metrics.fanOut.observe(fanOut);
-  return { row, fanOut, deliverAt };
+  return { row: prepared.row, fanOut, deliverAt: prepared.deliverAt };
 }

@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { resolveApplication } from '../application/access.js';
-import { findApplication, insertApplication } from '../application/repo.js';
+import { type ApplicationRow, findApplication, insertApplication } from '../application/repo.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
-import { publishMessage } from './publish.js';
+import { JSON_TYPE, type PublishInput, publishedJson, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
   AfterQuery,
@@ -21,6 +22,12 @@ import {
 } from './schemas.js';
 
 const tags = ['Message'];
+
+/** The `application` a publish may carry, created on the fly when the path names none yet. */
+export interface ApplicationIn {
+  name: string;
+  uid?: string | null;
+}
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const msgParams = Type.Object({ app_id: AppIdParam, msg_id: MsgIdParam });
 const NoContent = Type.Null({ description: 'no content' });
@@ -142,32 +149,54 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       },
     },
     async (request, reply) => {
-      const body = request.body as Parameters<typeof publishMessage>[2] & {
-        application?: { name: string; uid?: string | null } | null;
-      };
-      let application = await findApplication(ctx.store.db, request.params.app_id);
-      if (!application && body.application && request.auth.kind === 'admin') {
-        try {
-          application = await insertApplication(
-            ctx.store.db,
-            { ...body.application, uid: body.application.uid ?? request.params.app_id },
-            ctx.now(),
-          );
-        } catch (err) {
-          // Two first messages raced to create the application: use the one that won.
-          if (!isUniqueViolation(err) && !(err as { status?: number }).status) throw err;
-          application = await findApplication(ctx.store.db, request.params.app_id);
-        }
-      }
-      application ??= await resolveApplication(ctx, request, request.params.app_id);
-      if (request.auth.kind === 'portal') await resolveApplication(ctx, request, application.id);
-      const traceparent = request.headers.traceparent;
-      const { row, deliverAt } = await publishMessage(ctx, application, {
+      const body = request.body as PublishInput & { application?: ApplicationIn | null };
+      const application = await publishingApplication(ctx, request, request.params.app_id, body.application);
+      const published = await publishMessage(ctx, application, {
         ...body,
-        traceParent: typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null,
+        traceParent: traceParentOf(request),
         requestId: request.id,
+        // Set here, so a `maxPayloadBytes` key in the body never reaches the publish path.
+        maxPayloadBytes: ctx.config.maxPayloadBytes,
       });
-      return reply.code(202).send(messageOut(row, request.query.with_content ?? true, deliverAt));
+      return reply
+        .code(202)
+        .type(JSON_TYPE)
+        .send(publishedJson(published, request.query.with_content ?? true));
     },
   );
+}
+
+/** The request's W3C `traceparent`, passed on to the deliveries when well-formed. */
+export function traceParentOf(request: FastifyRequest): string | null {
+  const traceparent = request.headers.traceparent;
+  return typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null;
+}
+
+/**
+ * The application a publish goes to. As in Svix, an admin's message may carry `application`
+ * to create it when the path names none yet (uid = the path's id unless it gives one).
+ */
+export async function publishingApplication(
+  ctx: HeraldContext,
+  request: FastifyRequest,
+  appIdOrUid: string,
+  create: ApplicationIn | null | undefined,
+): Promise<ApplicationRow> {
+  let application = await findApplication(ctx.store.db, appIdOrUid);
+  if (!application && create && request.auth.kind === 'admin') {
+    try {
+      application = await insertApplication(
+        ctx.store.db,
+        { ...create, uid: create.uid ?? appIdOrUid },
+        ctx.now(),
+      );
+    } catch (err) {
+      // Two first messages raced to create the application: use the one that won.
+      if (!isUniqueViolation(err) && !(err as { status?: number }).status) throw err;
+      application = await findApplication(ctx.store.db, appIdOrUid);
+    }
+  }
+  application ??= await resolveApplication(ctx, request, appIdOrUid);
+  if (request.auth.kind === 'portal') await resolveApplication(ctx, request, application.id);
+  return application;
 }
