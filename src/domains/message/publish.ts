@@ -15,6 +15,8 @@ export interface PublishInput {
   deliverAt?: string | null;
   payloadRetentionPeriod?: number | null;
   payloadRetentionHours?: number | null;
+  /** `rawPayload`: the exact text to send instead of `payload` serialized (as in Svix). */
+  transformationsParams?: Record<string, unknown> | null;
   traceParent?: string | null;
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
@@ -34,6 +36,15 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
     for (const child of Object.values(item)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** The `transformationsParams.rawPayload` text of a message, if it has one. */
+function rawPayloadOf(input: PublishInput): string | null {
+  const raw = input.transformationsParams?.rawPayload;
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string')
+    throw invalidField(['body', 'transformationsParams', 'rawPayload'], 'rawPayload: must be a string');
+  return raw;
 }
 
 /** What publishing wrote: the message, how many deliveries it got, and when they are due (null = now). */
@@ -105,7 +116,7 @@ async function writeMessage(
     app_id: app.id,
     event_type: input.eventType,
     event_id: input.eventId ?? null,
-    payload: JSON.stringify(input.payload),
+    payload: rawPayloadOf(input) ?? JSON.stringify(input.payload),
     channels: input.channels ? JSON.stringify(input.channels) : null,
     tags: input.tags ? JSON.stringify(input.tags) : null,
     created_at: now,

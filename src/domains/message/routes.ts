@@ -1,11 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
-import { resolveApplication } from '../application/access.js';
-import { findApplication, insertApplication } from '../application/repo.js';
+import {
+  findOrCreateApplication,
+  type ImplicitApplicationIn,
+  resolveApplication,
+} from '../application/access.js';
+import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
-import { isUniqueViolation } from '../common/sql-errors.js';
 import { publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
@@ -102,6 +105,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request, reply) => {
       const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      requireAdmin(request);
       await expungeMessageContent(ctx.store.db, message.id);
       return reply.code(204).send(null);
     },
@@ -143,24 +147,16 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request, reply) => {
       const body = request.body as Parameters<typeof publishMessage>[2] & {
-        application?: { name: string; uid?: string | null } | null;
+        application?: ImplicitApplicationIn | null;
       };
-      let application = await findApplication(ctx.store.db, request.params.app_id);
-      if (!application && body.application && request.auth.kind === 'admin') {
-        try {
-          application = await insertApplication(
-            ctx.store.db,
-            { ...body.application, uid: body.application.uid ?? request.params.app_id },
-            ctx.now(),
-          );
-        } catch (err) {
-          // Two first messages raced to create the application: use the one that won.
-          if (!isUniqueViolation(err) && !(err as { status?: number }).status) throw err;
-          application = await findApplication(ctx.store.db, request.params.app_id);
-        }
-      }
-      application ??= await resolveApplication(ctx, request, request.params.app_id);
-      if (request.auth.kind === 'portal') await resolveApplication(ctx, request, application.id);
+      const application = await findOrCreateApplication(
+        ctx,
+        request,
+        request.params.app_id,
+        body.application,
+      );
+      // Publishing is the platform's job: a consumer-portal token may not (403, as in Svix).
+      requireAdmin(request);
       const traceparent = request.headers.traceparent;
       const { row, deliverAt } = await publishMessage(ctx, application, {
         ...body,
