@@ -7,7 +7,7 @@ import {
   type TestHerald,
   type TestHeraldOptions,
 } from '../../support/herald.js';
-import { type Receiver, startReceiver } from '../../support/receiver.js';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../../support/receiver.js';
 import { type ApiAnswer, callApi } from '../api-client.js';
 
 /**
@@ -37,6 +37,8 @@ export interface SvixServer {
   ): Promise<{ id: string }>;
   /** Svix's `get_msg_attempt_list_and_assert_count`: waits until the message has `count` attempts. */
   attemptsOf(appId: string, msgId: string, count: number): Promise<AttemptOut[]>;
+  /** Waits for `count` requests to the receiver's `path` (others' retries ignored). */
+  requestsTo(path: string, count?: number): Promise<ReceivedRequest[]>;
   /** A consumer-portal token of `appId`, as Svix's `app_portal_access` makes one. */
   portalToken(appId: string): Promise<string>;
 }
@@ -93,6 +95,11 @@ export function svixServer(backend: Backend, options: TestHeraldOptions = {}): S
     eventually(async () => {
       const res = await server.api('GET', `/api/v1/app/${appId}/attempt/msg/${msgId}/`);
       return res.status === 200 && res.body.data.length === count ? (res.body.data as AttemptOut[]) : null;
+    }, 5_000);
+  server.requestsTo = (path, count = 1) =>
+    eventually(() => {
+      const seen = server.receiver.requests.filter((r) => r.path === path);
+      return seen.length >= count && seen;
     }, 5_000);
   server.portalToken = async (appId) => {
     const res = await server.api('POST', `/api/v1/auth/app-portal-access/${appId}/`, { featureFlags: [] });
