@@ -33,11 +33,18 @@ export function parseQueryString(text: string): Record<string, string | string[]
 
 const ORDER = { type: 'string', enum: ['ascending', 'descending'] };
 
+/** Finds a shared schema by its id (a `$ref`), or undefined. */
+export type SchemaLookup = (id: string) => Schema | undefined;
+
 /** `anyOf` of literals (TypeBox's `Union([Literal…])`, also nested or with `null`) as one `enum`. */
-function asEnum(schema: Schema): Schema {
+function asEnum(schema: Schema, lookup: SchemaLookup): Schema {
   if (!schema || typeof schema !== 'object' || !Array.isArray(schema.anyOf)) return schema;
   const values: unknown[] = [];
   const walk = (s: Schema): boolean => {
+    if (typeof s?.$ref === 'string') {
+      const target = lookup(s.$ref);
+      return target !== undefined && walk(target);
+    }
     if (Array.isArray(s?.anyOf)) return s.anyOf.every(walk);
     if (s && 'const' in s) return values.push(s.const) > 0;
     // A query value is text: `null` is never sent, so a nullable choice is the choice.
@@ -49,11 +56,11 @@ function asEnum(schema: Schema): Schema {
 }
 
 /** The schema a route's querystring is validated with (its OpenAPI document keeps the original). */
-export function queryValidationSchema(schema: Schema): Schema {
+export function queryValidationSchema(schema: Schema, lookup: SchemaLookup): Schema {
   if (schema?.type !== 'object' || !schema.properties) return schema;
   const properties: Record<string, Schema> = {};
   for (const [name, property] of Object.entries<Schema>(schema.properties))
-    properties[name] = asEnum(property);
+    properties[name] = asEnum(property, lookup);
   properties.order ??= ORDER;
   return { ...schema, properties };
 }

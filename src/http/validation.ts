@@ -1,7 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
-import { listParameters, queryValidationSchema, splitCommaLists } from './query.js';
+import { listParameters, queryValidationSchema, type SchemaLookup, splitCommaLists } from './query.js';
 import type { HeraldApp } from './types.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
@@ -29,7 +29,8 @@ export function installValidators(app: HeraldApp): void {
       body.addSchema(shared as object, key);
       text.addSchema(shared as object, key);
     }
-    if (httpPart === 'querystring') return queryValidator(text, schema);
+    if (httpPart === 'querystring')
+      return queryValidator(text, schema, (id) => (app.getSchemas() as Record<string, object>)[id]);
     const ajv = httpPart === 'body' ? body : text;
     // A route may use a shared schema itself (not a $ref to it): reuse its compiled validator.
     const id = (schema as { $id?: string }).$id;
@@ -42,8 +43,8 @@ export function installValidators(app: HeraldApp): void {
  * A querystring's validator: Svix's shared query rules applied (see `query.ts`), and list
  * parameters' comma-separated values split before ajv coerces them into arrays.
  */
-function queryValidator(ajv: Ajv, schema: unknown) {
-  const validate = ajv.compile(queryValidationSchema(schema));
+function queryValidator(ajv: Ajv, schema: unknown, lookup: SchemaLookup) {
+  const validate = ajv.compile(queryValidationSchema(schema, lookup));
   const lists = listParameters(schema);
   const check = (data: Record<string, unknown>) => {
     if (data && typeof data === 'object') splitCommaLists(data, lists);

@@ -25,7 +25,7 @@ export interface SvixServer {
   /** Calls the API with `token` (null: none). */
   as(token: string | null): SvixServer['api'];
   /** Svix's `create_test_app`: an application named `name`. */
-  createApp(name?: string, extra?: Record<string, unknown>): Promise<{ id: string; uid: string | null }>;
+  createApp(name?: string, extra?: Record<string, unknown>): Promise<AppOut>;
   /** Svix's `create_test_endpoint`: an endpoint of `appId` at `url` (version 1, like Svix's test endpoint). */
   createEndpoint(appId: string, url: string, extra?: Record<string, unknown>): Promise<EndpointOut>;
   /** Svix's `create_test_message` (event type `event.type`) or `create_test_msg_with`. */
@@ -34,7 +34,7 @@ export interface SvixServer {
     payload: Record<string, unknown>,
     eventType?: string,
     channels?: string[],
-  ): Promise<{ id: string }>;
+  ): Promise<MessageOut>;
   /** Svix's `get_msg_attempt_list_and_assert_count`: waits until the message has `count` attempts. */
   attemptsOf(appId: string, msgId: string, count: number): Promise<AttemptOut[]>;
   /** Waits for `count` requests to the receiver's `path` (others' retries ignored). */
@@ -43,6 +43,10 @@ export interface SvixServer {
   portalToken(appId: string): Promise<string>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: Svix's answers are read field by field
+export type AppOut = { id: string; uid: string | null; [field: string]: any };
+// biome-ignore lint/suspicious/noExplicitAny: Svix's answers are read field by field
+export type MessageOut = { id: string; [field: string]: any };
 // biome-ignore lint/suspicious/noExplicitAny: Svix's answers are read field by field
 export type EndpointOut = { id: string; [field: string]: any };
 // biome-ignore lint/suspicious/noExplicitAny: Svix's answers are read field by field
