@@ -31,6 +31,7 @@ import { statsRoutes } from './domains/stats/routes.js';
 import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
+import { parseQueryString } from './http/query.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { cachedSerializers } from './http/serialization.js';
 import type { HeraldApp } from './http/types.js';
@@ -44,6 +45,15 @@ declare module 'fastify' {
     /** Routes that answer without a token (health probes, the UI's files). */
     public?: boolean;
   }
+}
+
+/** An API path without its trailing slash (`/api/v1/app/?limit=1` → `/api/v1/app?limit=1`). */
+export function withoutTrailingSlash(url: string): string {
+  if (!url.startsWith('/api/')) return url;
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === path ? url : `${trimmed}${query < 0 ? '' : url.slice(query)}`;
 }
 
 /**
@@ -61,7 +71,10 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     // Paths carry uids of up to 256 characters (Fastify's default stops at 100).
-    routerOptions: { maxParamLength: 300 },
+    routerOptions: { maxParamLength: 300, querystringParser: parseQueryString },
+    // Svix answers `/api/v1/app/` as `/api/v1/app` (its own tests and older SDKs add the slash).
+    // Rewritten before routing, so idempotency keys, rate limits and logs see one path.
+    rewriteUrl: (request) => withoutTrailingSlash(request.url ?? '/'),
     // Errors raised before routing (an over-long path parameter, a malformed URL) get Svix's body too.
     frameworkErrors: (error, _request, reply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';

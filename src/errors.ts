@@ -13,6 +13,7 @@ export interface ValidationIssue {
 
 const REGISTRY = {
   bad_request: { status: 400, detail: 'The request is malformed.' },
+  limit_reached: { status: 400, detail: 'A limit was reached.' },
   unauthorized: { status: 401, detail: 'Invalid or missing authentication token.' },
   forbidden: { status: 403, detail: 'This token may not do that.' },
   not_found: { status: 404, detail: 'Entity not found.' },

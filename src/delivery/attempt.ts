@@ -11,7 +11,7 @@ import type { DeliveryRequest, DeliveryResult } from './http-client.js';
 import { nextAttemptDelay } from './retry.js';
 
 /** Headers an endpoint's custom headers may not set: the signature and transport headers are Herald's. */
-const RESERVED_HEADERS = new Set([
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',

@@ -48,7 +48,7 @@ function dropUnionNoise(errors: AjvError[]): AjvError[] {
   return meaningful.length > 0 ? meaningful : errors;
 }
 
-function validationIssues(context: string | undefined, errors: AjvError[]): ValidationIssue[] {
+export function validationIssues(context: string | undefined, errors: AjvError[]): ValidationIssue[] {
   const root = LOCATION[context ?? 'body'] ?? 'body';
   return dropUnionNoise(errors).map((e) => {
     const path = e.instancePath

@@ -16,9 +16,8 @@ import type { HeraldApp } from './types.js';
  * - 2xx and 4xx answers are kept; a 5xx releases the key so the client's retry runs again.
  *   Requests refused before their handler ran (401, 422 validation, 413…) claim nothing, as at
  *   Stripe: the same request sent again gets the same refusal anyway.
- * - The key reused with another request (body or query string differ) is a 422 naming the
- *   `idempotency-key` header, rather than a replay of an answer to a different question. The
- *   request is compared by a SHA-256 of its parsed body and query.
+ * - The key reused with another body or query string gets the first answer again, as Svix does
+ *   (its `test_idempotency`): the key names the operation, whatever was sent the second time.
  * - Stored bodies are encrypted with the main key: some answers carry credentials (a portal
  *   token), and the database must not hold them in the clear.
  */
@@ -33,11 +32,7 @@ const SWEEP_EVERY_MS = 60_000;
 const KEY_PATTERN = /^[\x20-\x7e]{1,256}$/;
 const HEADER = 'idempotency-key';
 
-interface PendingRecord {
-  fingerprint: string;
-}
-
-interface CompleteRecord extends PendingRecord {
+interface CompleteRecord {
   contentType: string | null;
   /** The response body, encrypted with the main key; null for an empty body. */
   payload: string | null;
@@ -46,7 +41,6 @@ interface CompleteRecord extends PendingRecord {
 /** What a request that claimed a key must write when its answer is sent. */
 interface Claim {
   key: string;
-  fingerprint: string;
   createdAt: number;
 }
 
@@ -61,25 +55,6 @@ export function idempotencyRecordKey(caller: string, method: string, path: strin
 /** The caller a key belongs to: all admin tokens share one scope, a portal token its application's. */
 function callerScope(request: FastifyRequest): string {
   return request.auth.kind === 'admin' ? 'admin' : `portal:${request.auth.appId}`;
-}
-
-/** Object keys sorted, so the same request serialized in another key order matches. */
-function sortedKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-}
-
-function fingerprintOf(request: FastifyRequest): string {
-  let text: string;
-  try {
-    text = `${JSON.stringify(request.query ?? null, sortedKeys)}\n${JSON.stringify(request.body ?? null, sortedKeys)}`;
-  } catch {
-    // Too deep to serialize: such a request is compared by its length alone.
-    text = `unserializable:${request.headers['content-length'] ?? ''}`;
-  }
-  return createHash('sha256').update(text).digest('hex');
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +74,7 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
       .catch((err) => ctx.logger.warn({ err }, 'could not delete expired idempotency records'));
   };
 
-  const tryClaim = async (key: string, fingerprint: string): Promise<Claim | null> => {
+  const tryClaim = async (key: string): Promise<Claim | null> => {
     const now = ctx.now();
     const inserted = await db
       .insertInto('idempotency')
@@ -107,14 +82,14 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
         key,
         state: 'pending',
         status_code: null,
-        body: JSON.stringify({ fingerprint } satisfies PendingRecord),
+        body: '{}',
         created_at: now,
         expires_at: now + ctx.config.idempotencyTtlSeconds * 1000,
       })
       .onConflict((oc) => oc.column('key').doNothing())
       .returning('key')
       .executeTakeFirst();
-    return inserted ? { key, fingerprint, createdAt: now } : null;
+    return inserted ? { key, createdAt: now } : null;
   };
 
   /** The stored body in plaintext; null when it cannot be read (its main key was retired since). */
@@ -155,12 +130,11 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
       request.url.split('?')[0] ?? '',
       clientKey,
     );
-    const fingerprint = fingerprintOf(request);
     sweepExpired(ctx.now());
 
     const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
     for (;;) {
-      const claim = await tryClaim(key, fingerprint);
+      const claim = await tryClaim(key);
       if (claim) {
         claims.set(request, claim);
         return;
@@ -174,12 +148,6 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
         continue;
       }
       const record = JSON.parse(row.body ?? '{}') as CompleteRecord;
-      if (record.fingerprint !== fingerprint)
-        throw invalidField(
-          ['header', HEADER],
-          'This Idempotency-Key was already used with a different request body or query.',
-          'value_error.idempotency_key_reused',
-        );
       if (row.state === 'complete' && row.status_code !== null) {
         const body = storedBody(record);
         if (body !== null) return replay(reply, row.status_code, record, body);
@@ -206,7 +174,6 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
       }
       const contentType = reply.getHeader('content-type');
       const record: CompleteRecord = {
-        fingerprint: claim.fingerprint,
         contentType: typeof contentType === 'string' ? contentType : null,
         payload: body === null || body === '' ? null : ctx.keyring.encrypt(body),
       };

@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { listParameters, queryValidationSchema, type SchemaLookup, splitCommaLists } from './query.js';
 import type { HeraldApp } from './types.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
@@ -28,10 +29,29 @@ export function installValidators(app: HeraldApp): void {
       body.addSchema(shared as object, key);
       text.addSchema(shared as object, key);
     }
+    if (httpPart === 'querystring')
+      return queryValidator(text, schema, (id) => (app.getSchemas() as Record<string, object>)[id]);
     const ajv = httpPart === 'body' ? body : text;
     // A route may use a shared schema itself (not a $ref to it): reuse its compiled validator.
     const id = (schema as { $id?: string }).$id;
     return (id && ajv.getSchema(id)) || ajv.compile(schema as object);
   };
   app.setValidatorCompiler(compiler);
+}
+
+/**
+ * A querystring's validator: Svix's shared query rules applied (see `query.ts`), and list
+ * parameters' comma-separated values split before ajv coerces them into arrays.
+ */
+function queryValidator(ajv: Ajv, schema: unknown, lookup: SchemaLookup) {
+  const validate = ajv.compile(queryValidationSchema(schema, lookup));
+  const lists = listParameters(schema);
+  const check = (data: Record<string, unknown>) => {
+    if (data && typeof data === 'object') splitCommaLists(data, lists);
+    const ok = validate(data);
+    check.errors = validate.errors;
+    return ok;
+  };
+  check.errors = null as typeof validate.errors;
+  return check;
 }

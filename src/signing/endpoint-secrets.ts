@@ -21,7 +21,7 @@ export function storeSecrets(
   return JSON.stringify([{ key: keyring.encrypt(current), expiresAt: null }, ...kept]);
 }
 
-function readStoredSecrets(stored: string): StoredSecret[] {
+export function readStoredSecrets(stored: string): StoredSecret[] {
   return JSON.parse(stored) as StoredSecret[];
 }
 

@@ -37,6 +37,8 @@ export interface EndpointTable {
   last_failure_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Svix's deprecated endpoint version, kept as given (default 1). */
+  version: ColumnType<number, number | undefined, number>;
 }
 
 export interface EventTypeTable {

@@ -147,9 +147,13 @@ for (const backend of BACKENDS) {
       const all = await attempts(`/api/v1/app/shop/attempt/endpoint/${ep.fail}`);
       const oldest = all[all.length - 1]!;
       const newest = all[0]!;
+      // `after` is inclusive on attempt lists, as in Svix (e2e_attempt test_pagination_by_endpoint).
       const after = await attempts(`/api/v1/app/shop/attempt/endpoint/${ep.fail}?after=${oldest.timestamp}`);
-      expect(after.map((a) => a.id)).not.toContain(oldest.id);
+      expect(after.map((a) => a.id)).toContain(oldest.id);
       expect(after.map((a) => a.id)).toContain(newest.id);
+      const later = new Date(Date.parse(oldest.timestamp) + 1).toISOString();
+      const afterLater = await attempts(`/api/v1/app/shop/attempt/endpoint/${ep.fail}?after=${later}`);
+      expect(afterLater.map((a) => a.id)).not.toContain(oldest.id);
       const before = await attempts(
         `/api/v1/app/shop/attempt/endpoint/${ep.fail}?before=${newest.timestamp}`,
       );
@@ -235,7 +239,8 @@ for (const backend of BACKENDS) {
     it('lists the endpoints a message went to with each delivery status', async () => {
       const res = await get('/api/v1/app/shop/msg/order-1-paid/endpoint');
       expect(res.status).toBe(200);
-      const expected = [ep.ok, ep.fail, ep.drop].sort().reverse();
+      // By endpoint id ascending, as Svix lists them (e2e_attempt test_list_attempted_destinations).
+      const expected = [ep.ok, ep.fail, ep.drop].sort();
       expect(res.body.data.map((e: { id: string }) => e.id)).toEqual(expected);
       const byId = new Map(res.body.data.map((e: { id: string }) => [e.id, e]));
       expect(byId.get(ep.ok)).toMatchObject({

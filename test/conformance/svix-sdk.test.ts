@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
 import { startTestHerald, TEST_ADMIN_TOKEN, type TestHerald } from '../support/herald.js';
 import { callApi } from './api-client.js';
@@ -20,8 +20,12 @@ for (const backend of BACKENDS) {
       let svix: SvixClient;
 
       beforeAll(async () => {
-        herald = await startTestHerald(backend, { worker: false });
+        herald = await startTestHerald(backend, { worker: false, checkSvixSchemas: true });
         svix = flavour.client(TEST_ADMIN_TOKEN, herald.url);
+      });
+      // Every answer the SDK got satisfies Svix's published OpenAPI document (test/conformance/svix-openapi.ts).
+      afterEach(() => {
+        expect(herald.svixViolations.splice(0)).toEqual([]);
       });
       afterAll(async () => {
         await herald?.stop();

@@ -7,6 +7,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../../src/domains/background-task/runner.js';
 import type { HeraldApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { svixSchemaViolations } from '../conformance/svix-openapi.js';
 import { type ApiAnswer, callApi } from './api.js';
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
 
@@ -24,6 +25,11 @@ export interface TestHerald {
   db: TestDatabase;
   /** Log lines written during the run (JSON), for tests that look for leaks. */
   logs: string[];
+  /**
+   * With `checkSvixSchemas`: every answer that does not satisfy Svix's published OpenAPI
+   * document for its operation (see test/conformance/svix-openapi.ts), as one line each.
+   */
+  svixViolations: string[];
   /** Calls the API with the admin token. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   stop(): Promise<void>;
@@ -39,6 +45,8 @@ export interface TestHeraldOptions {
   database?: TestDatabase;
   /** Leave the database in place on `stop()`, for a Herald started on it afterwards. */
   keepDatabase?: boolean;
+  /** Check every JSON answer against Svix's OpenAPI document, collecting `svixViolations`. */
+  checkSvixSchemas?: boolean;
 }
 
 /**
@@ -78,6 +86,22 @@ export async function startTestHerald(
   );
   const runtime = await createRuntime(config, { logger, processMetrics: false, now: options.now });
   const app = await buildApp(runtime.ctx);
+  const svixViolations: string[] = [];
+  if (options.checkSvixSchemas) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      const type = String(reply.getHeader('content-type') ?? '');
+      if (
+        typeof payload === 'string' &&
+        type.startsWith('application/json') &&
+        request.url.startsWith('/api/')
+      ) {
+        svixViolations.push(
+          ...svixSchemaViolations(request.method, request.url, reply.statusCode, JSON.parse(payload)),
+        );
+      }
+      return payload;
+    });
+  }
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
@@ -101,6 +125,7 @@ export async function startTestHerald(
     startWorker,
     db,
     logs,
+    svixViolations,
     api: (method, path, body, headers = {}) => callApi(url, TEST_ADMIN_TOKEN, method, path, body, headers),
     async stop() {
       await app.close();

@@ -12,6 +12,8 @@ export interface ApplicationFields {
   name: string;
   uid?: string | null;
   throttleRate?: number | null;
+  /** The deprecated spelling of `throttleRate`; read when `throttleRate` is absent. */
+  rateLimit?: number | null;
   metadata?: Record<string, string>;
 }
 
@@ -22,6 +24,7 @@ export function applicationOut(row: ApplicationRow) {
     uid: row.uid,
     name: row.name,
     throttleRate: row.throttle_rate,
+    rateLimit: row.throttle_rate,
     metadata: fromJson<Record<string, string>>(row.metadata),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -47,7 +50,7 @@ export async function insertApplication(
     id: newId('app', now),
     uid: fields.uid ?? null,
     name: fields.name,
-    throttle_rate: fields.throttleRate ?? null,
+    throttle_rate: fields.throttleRate ?? fields.rateLimit ?? null,
     metadata: toJson(fields.metadata ?? {}),
     created_at: now,
     updated_at: now,
@@ -67,11 +70,13 @@ export async function updateApplication(
   fields: Partial<ApplicationFields>,
   now: number,
 ): Promise<ApplicationRow> {
+  const rate = fields.throttleRate !== undefined ? fields.throttleRate : fields.rateLimit;
   const next: ApplicationRow = {
     ...row,
     name: fields.name ?? row.name,
     uid: fields.uid === undefined ? row.uid : fields.uid,
-    throttle_rate: fields.throttleRate === undefined ? row.throttle_rate : fields.throttleRate,
+    // A rate of 0 (PATCH allows it, as Svix does) means none.
+    throttle_rate: rate === undefined ? row.throttle_rate : rate || null,
     metadata: fields.metadata === undefined ? row.metadata : toJson(fields.metadata),
     updated_at: now,
   };

@@ -3,7 +3,7 @@ import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
-import { AppIdParam, ERROR_RESPONSES, Ordering, PageQuery } from '../common/schemas.js';
+import { AppIdParam, ERROR_RESPONSES, idIteratorPattern, Ordering, pageQuery } from '../common/schemas.js';
 import { resolveApplication } from './access.js';
 import {
   applicationOut,
@@ -29,7 +29,7 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
         summary: 'List Applications',
         tags,
         querystring: Type.Object({
-          ...PageQuery,
+          ...pageQuery(idIteratorPattern('app')),
           order: Type.Optional(Ordering),
           exclude_apps_with_no_endpoints: Type.Optional(Type.Boolean({ default: false })),
           exclude_apps_with_disabled_endpoints: Type.Optional(Type.Boolean({ default: false })),
@@ -39,11 +39,12 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
       },
     },
     async (request) => {
+      // Listing applications is the operator's view (Svix answers a portal token 403).
+      requireAdmin(request);
       const q = request.query;
       const page = await listApplications(db, pageRequest(q, q.order === 'descending'), {
         excludeWithoutEndpoints: q.exclude_apps_with_no_endpoints,
         excludeWithOnlyDisabledEndpoints: q.exclude_apps_with_disabled_endpoints,
-        appId: request.auth.kind === 'portal' ? request.auth.appId : undefined,
       });
       return { ...page, data: page.data.map(applicationOut) };
     },
@@ -104,11 +105,15 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
     async (request, reply) => {
       const existing = await findApplication(db, request.params.app_id);
       if (existing) {
+        // Another tenant's application is a 404 before a portal token hears it may not write.
         const row = await resolveApplication(ctx, request, request.params.app_id);
+        requireAdmin(request);
+        // PUT replaces: a body without `uid` (or `metadata`, or a rate) clears it, as in Svix.
+        const body = request.body;
         const updated = await updateApplication(
           db,
           row,
-          { ...request.body, uid: request.body.uid ?? row.uid },
+          { uid: null, metadata: {}, ...body, throttleRate: body.throttleRate ?? body.rateLimit ?? null },
           ctx.now(),
         );
         return reply.code(200).send(applicationOut(updated));
@@ -134,6 +139,7 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
     },
     async (request) => {
       const row = await resolveApplication(ctx, request, request.params.app_id);
+      requireAdmin(request);
       return applicationOut(await updateApplication(db, row, request.body, ctx.now()));
     },
   );

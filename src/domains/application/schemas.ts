@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { DateTime, ListResponse, Metadata, Nullable, Uid } from '../common/schemas.js';
 
+/** `rateLimit` is the deprecated spelling of `throttleRate` that Svix's 1.x SDKs use; both are read and answered. */
 export const ApplicationIn = Type.Object(
   {
     name: Type.String({
@@ -10,6 +11,7 @@ export const ApplicationIn = Type.Object(
     }),
     uid: Type.Optional(Nullable(Uid)),
     throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
+    rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535, deprecated: true }))),
     metadata: Type.Optional(Metadata),
   },
   { $id: 'ApplicationIn' },
@@ -20,6 +22,7 @@ export const ApplicationPatch = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     uid: Type.Optional(Nullable(Uid)),
     throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535 }))),
+    rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535, deprecated: true }))),
     metadata: Type.Optional(Metadata),
   },
   { $id: 'ApplicationPatch' },
@@ -31,6 +34,7 @@ export const ApplicationOut = Type.Object(
     uid: Nullable(Uid),
     name: Type.String(),
     throttleRate: Nullable(Type.Integer()),
+    rateLimit: Type.Optional(Nullable(Type.Integer({ deprecated: true }))),
     metadata: Metadata,
     createdAt: DateTime,
     updatedAt: DateTime,

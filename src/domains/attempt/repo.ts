@@ -106,13 +106,14 @@ export async function listAttempts(
       query = query.where(sql<string>`${sql.ref('attempt.endpoint_id')} || ''`, '=', scope.endpointId);
   }
   if (req.cursor) query = query.where('attempt.id', plan.op, req.cursor);
-  const bounds = idRange('atmpt', filters.range, filters.idSlackMs);
+  // `after` is inclusive on attempt lists, as in Svix: an attempt made at T is after T.
+  const bounds = idRange('atmpt', filters.range, filters.idSlackMs, true);
   if (bounds.below) query = query.where('attempt.id', '<', bounds.below);
   if (bounds.from) query = query.where('attempt.id', '>=', bounds.from);
   // The id bounds narrow the index walk; the timestamps decide.
   if (filters.range.before !== undefined)
     query = query.where('attempt.created_at', '<', filters.range.before);
-  if (filters.range.after !== undefined) query = query.where('attempt.created_at', '>', filters.range.after);
+  if (filters.range.after !== undefined) query = query.where('attempt.created_at', '>=', filters.range.after);
   if (filters.status !== undefined) query = query.where('attempt.status', '=', filters.status);
   if (filters.statusCodeClass !== undefined) {
     // Class 0 is "no response": Svix counts 0–99 as none.
@@ -218,7 +219,7 @@ export function endpointMessageOut(
 
 type DestinationRow = Selectable<EndpointTable> & { delivery_status: number; next_attempt_at: number | null };
 
-/** One page of the endpoints a message is owed to, by endpoint id descending, as Svix orders them. */
+/** One page of the endpoints a message is owed to, in the order `req` asks for (by endpoint id). */
 export async function listAttemptedDestinations(
   db: Kysely<Database>,
   msgId: string,

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import { notFound } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
+import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { findEndpoint } from '../endpoint/repo.js';
@@ -240,7 +241,8 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     async (request) => {
       const q = request.query;
       const { message } = await messageInPath(ctx, request);
-      const page = await listAttemptedDestinations(db, message.id, pageRequest(q, true));
+      // By endpoint id ascending, as Svix lists a message's destinations.
+      const page = await listAttemptedDestinations(db, message.id, pageRequest(q, false));
       const expanded = q.expanded_statuses ?? false;
       return { ...page, data: page.data.map((row) => messageEndpointOut(row, expanded)) };
     },
@@ -286,6 +288,8 @@ export async function attemptRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       const { message } = await messageInPath(ctx, request);
       const attempt = await findAttempt(db, message.id, request.params.attempt_id);
       if (!attempt) throw notFound('Message attempt not found.');
+      // As in Svix, expunging is the operator's call, not the consumer portal's.
+      requireAdmin(request);
       await expungeAttemptContent(db, attempt.id);
       return reply.code(204).send(null);
     },

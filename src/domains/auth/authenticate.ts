@@ -12,7 +12,9 @@ declare module 'fastify' {
   }
 }
 
-const unauthorized = () => new HttpError('unauthorized');
+/** Svix's wording for a token it does not know (`INVALID_TOKEN_ERR`); clients match on it. */
+const INVALID_TOKEN = 'Invalid token';
+const unauthorized = () => new HttpError('unauthorized', INVALID_TOKEN);
 
 /** Reads the bearer token; any malformed header is a plain 401. */
 export function bearerToken(request: FastifyRequest): string {

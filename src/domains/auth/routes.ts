@@ -3,8 +3,7 @@ import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { HttpError } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
-import { resolveApplication } from '../application/access.js';
-import { findApplication, insertApplication } from '../application/repo.js';
+import { findOrCreateApplication, type ImplicitApplicationIn } from '../application/access.js';
 import { AppIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
 import { requireAdmin } from './authenticate.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -53,19 +52,13 @@ export async function authRoutes(app: HeraldApp, ctx: HeraldContext): Promise<vo
     },
     async (request) => {
       requireAdmin(request);
-      const body = request.body as {
-        application?: { name: string; uid?: string | null } | null;
-        expiry?: number | null;
-      };
-      let application = await findApplication(ctx.store.db, request.params.app_id);
-      if (!application && body.application) {
-        application = await insertApplication(
-          ctx.store.db,
-          { ...body.application, uid: body.application.uid ?? request.params.app_id },
-          ctx.now(),
-        );
-      }
-      if (!application) application = await resolveApplication(ctx, request, request.params.app_id);
+      const body = request.body as { application?: ImplicitApplicationIn | null; expiry?: number | null };
+      const application = await findOrCreateApplication(
+        ctx,
+        request,
+        request.params.app_id,
+        body.application,
+      );
       const token = generateToken('portal');
       const now = ctx.now();
       await ctx.store.db

@@ -64,15 +64,27 @@ export const ListResponse = <T extends TSchema>(item: T, id: string) =>
 
 export const Ordering = Type.Union([Type.Literal('ascending'), Type.Literal('descending')]);
 
-/** `limit` and `iterator`, the paging query of every list. */
-export const PageQuery = {
+/** The pattern of an iterator over ids of one kind: the id, or `-` and the id (a `prevIterator`). */
+export const idIteratorPattern = (prefix: string) => `^-?${prefix}_[A-Za-z0-9]{27}$`;
+
+/**
+ * `limit` and `iterator`, the paging query of a list. The iterator must look like the list's
+ * sort key (`iteratorPattern`): anything else is a 422 naming `iterator`, as in Svix.
+ */
+export const pageQuery = (iteratorPattern: string) => ({
   limit: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 250, description: 'Limit the number of returned items' }),
   ),
   iterator: Type.Optional(
-    Nullable(Type.String({ maxLength: 300, description: 'The iterator returned from a prior invocation' })),
+    Nullable(
+      Type.String({
+        maxLength: 300,
+        pattern: iteratorPattern,
+        description: 'The iterator returned from a prior invocation',
+      }),
+    ),
   ),
-};
+});
 
 export const AppIdParam = Type.String({
   minLength: 1,

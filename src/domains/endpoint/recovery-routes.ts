@@ -27,13 +27,23 @@ interface BulkReplayBody extends WindowIn {
 }
 
 /** The message id window of a request; `until` defaults to now, so the task's work is fixed. */
-function windowOf(body: WindowIn, now: number): Pick<ReplayParams, 'from' | 'below'> {
+function windowOf(body: WindowIn, now: number, maxWindowMs = Infinity): Pick<ReplayParams, 'from' | 'below'> {
   const since = Date.parse(body.since);
-  if (!body.until) return replayWindow(since, now);
-  const until = Date.parse(body.until);
+  const until = body.until ? Date.parse(body.until) : now;
   if (until < since) throw invalidField(['body', 'until'], 'until: must not be before since');
+  if (until - since > maxWindowMs)
+    throw invalidField(
+      ['body', 'since'],
+      `since: Cannot recover more than ${Math.floor(maxWindowMs / 86_400_000)} days of messages`,
+    );
   return replayWindow(since, until);
 }
+
+/**
+ * Svix recovers at most 14 days (plus 5 minutes, so `now - 14 days` works despite clock skew);
+ * an older `since` is a 422. Herald's replay-missing and bulk-replay keep no such bound.
+ */
+const RECOVER_MAX_WINDOW_MS = 14 * 86_400_000 + 5 * 60_000;
 
 /**
  * Recovery: recover (re-send failed deliveries), replay-missing (send what the endpoint
@@ -65,7 +75,14 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
   const windowTaskRoute = (
     path: string,
     task: TaskType,
-    schema: { operationId: string; summary: string; description: string; bodyRef: string; outRef: string },
+    schema: {
+      operationId: string;
+      summary: string;
+      description: string;
+      bodyRef: string;
+      outRef: string;
+      maxWindowMs?: number;
+    },
   ) =>
     app.post(
       path,
@@ -82,12 +99,13 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
       },
       async (request, reply) => {
         const { endpoint } = await endpointInPath(ctx, request);
-        const window = windowOf(request.body as WindowIn, ctx.now());
+        const window = windowOf(request.body as WindowIn, ctx.now(), schema.maxWindowMs);
         return reply.code(202).send(await recordTask(endpoint, task, window, notStarted));
       },
     );
 
   windowTaskRoute('/api/v1/app/:app_id/endpoint/:endpoint_id/recover', 'endpoint.recover', {
+    maxWindowMs: RECOVER_MAX_WINDOW_MS,
     operationId: 'v1.endpoint.recover',
     summary: 'Recover Failed Webhooks',
     description:

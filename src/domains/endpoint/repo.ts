@@ -29,7 +29,7 @@ export function endpointOut(row: EndpointRow) {
     throttleRate: row.throttle_rate,
     rateLimit: row.throttle_rate,
     metadata: fromJson<Record<string, string>>(row.metadata),
-    version: 1,
+    version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

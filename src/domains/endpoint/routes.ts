@@ -1,15 +1,24 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
+import { HttpError } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { readHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
-import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
+import { currentSecret, readStoredSecrets, rotateSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, publicSecretForm } from '../../signing/secrets.js';
 import { resolveApplication } from '../application/access.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { pageRequest } from '../common/pagination.js';
-import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Ordering, PageQuery } from '../common/schemas.js';
+import {
+  AppIdParam,
+  EndpointIdParam,
+  ERROR_RESPONSES,
+  idIteratorPattern,
+  Ordering,
+  pageQuery,
+} from '../common/schemas.js';
 import { operationalEvent } from '../event-type/operational-events.js';
+import { checkCustomHeaders } from './custom-headers.js';
 import {
   type EndpointRow,
   endpointOut,
@@ -21,6 +30,8 @@ import {
 import { createEndpoint, type EndpointFields, normalizedSecret, updateEndpoint } from './service.js';
 
 const tags = ['Endpoint'];
+/** Rotated-out secrets that may still sign at once (Svix's `MAX_OLD_KEYS`). */
+const MAX_PREVIOUS_SECRETS = 10;
 
 /** Tells the operator (operational webhooks) what happened to an endpoint. */
 function announce(
@@ -66,7 +77,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         summary: 'List Endpoints',
         tags,
         params: appParams,
-        querystring: Type.Object({ ...PageQuery, order: Type.Optional(Ordering) }),
+        querystring: Type.Object({ ...pageQuery(idIteratorPattern('ep')), order: Type.Optional(Ordering) }),
         response: { 200: Type.Ref('ListResponse_EndpointOut_'), ...ERROR_RESPONSES },
       },
     },
@@ -75,7 +86,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       const page = await listEndpoints(
         db,
         application.id,
-        pageRequest(request.query, request.query.order === 'descending'),
+        // Newest first unless asked otherwise, as Svix lists endpoints.
+        pageRequest(request.query, request.query.order !== 'ascending'),
       );
       return { ...page, data: page.data.map(endpointOut) };
     },
@@ -149,6 +161,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         throttleRate: null,
         metadata: {},
         disabled: false,
+        version: 1,
         uid: existing.uid,
         ...body,
       };
@@ -249,7 +262,9 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     },
     async (request, reply) => {
       const { endpoint } = await endpointInPath(ctx, request);
-      await writeHeaders(endpoint.id, (request.body as { headers: Record<string, string> }).headers);
+      const { headers } = request.body as { headers: Record<string, string> };
+      checkCustomHeaders(headers, ['body', 'headers']);
+      await writeHeaders(endpoint.id, headers);
       return reply.code(204).send(null);
     },
   );
@@ -275,6 +290,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         else headers[name] = value;
       }
       for (const name of body.deleteHeaders ?? []) delete headers[name];
+      checkCustomHeaders(body.headers, ['body', 'headers']);
+      checkCustomHeaders(headers, ['body', 'headers']);
       await writeHeaders(endpoint.id, headers);
       return reply.code(204).send(null);
     },
@@ -323,6 +340,17 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       const graceMs =
         body.gracePeriodSeconds != null ? body.gracePeriodSeconds * 1000 : ctx.config.secretRotationGraceMs;
       const now = ctx.now();
+      // As in Svix: at most 10 previous secrets still sign; an 11th rotation in the grace window is a 400.
+      const stillSigning = readStoredSecrets(endpoint.secrets)
+        .filter((s) => s.expiresAt !== null && s.expiresAt > now)
+        .map((s) => s.expiresAt as number)
+        .sort((a, b) => a - b);
+      if (stillSigning.length >= MAX_PREVIOUS_SECRETS)
+        throw new HttpError(
+          'limit_reached',
+          `You can only rotate a key ${MAX_PREVIOUS_SECRETS} times; please wait for old keys to expire. ` +
+            `Your next key expires at ${new Date(stillSigning[0] as number).toISOString()}.`,
+        );
       await db
         .updateTable('endpoint')
         .set({ secrets: rotateSecrets(ctx.keyring, endpoint.secrets, next, graceMs, now), updated_at: now })

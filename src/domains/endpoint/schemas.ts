@@ -26,7 +26,7 @@ const endpointFields = {
   throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
   rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
   metadata: Type.Optional(Metadata),
-  version: Type.Optional(Type.Integer({ minimum: 1, deprecated: true })),
+  version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
 };
 
 export const EndpointIn = Type.Object(
@@ -52,6 +52,7 @@ export const EndpointPatch = Type.Object(
     throttleRate: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535 }))),
     rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 65535 }))),
     metadata: Type.Optional(Metadata),
+    version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
     secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
   },
   { $id: 'EndpointPatch' },

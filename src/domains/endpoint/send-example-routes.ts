@@ -36,6 +36,22 @@ function examplePayload(eventType: StoredEventType, index: number): Record<strin
   return structuredClone(chosen as Record<string, unknown>);
 }
 
+/** Svix's connectivity check: `svix.ping` needs no catalog entry and always sends `{"success": true}`. */
+const PING_EVENT_TYPE = 'svix.ping';
+
+/** The event type and payload send-example sends (404 when the event type is not in the catalog). */
+async function exampleMessage(
+  ctx: HeraldContext,
+  portal: boolean,
+  body: { eventType: string; exampleIndex?: number },
+): Promise<{ eventType: string; payload: Record<string, unknown> }> {
+  if (body.eventType === PING_EVENT_TYPE) return { eventType: PING_EVENT_TYPE, payload: { success: true } };
+  const eventType = await lookupEventType(ctx, body.eventType);
+  // A portal token sees no event type behind a feature flag, here as in the catalog.
+  if (!eventType || (portal && eventType.featureFlags !== null)) throw notFound('Event type not found.');
+  return { eventType: eventType.name, payload: examplePayload(eventType, body.exampleIndex ?? 0) };
+}
+
 /**
  * `v1.endpoint.send-example`: sends the example of an event type to one endpoint only, as a
  * real message (signed, retried, listed with its attempts). The event type must be in the
@@ -62,14 +78,8 @@ export async function sendExampleRoutes(app: HeraldApp, ctx: HeraldContext): Pro
     async (request, reply) => {
       const { app: application, endpoint } = await endpointInPath(ctx, request);
       const body = request.body as { eventType: string; exampleIndex?: number };
-      const eventType = await lookupEventType(ctx, body.eventType);
-      // A portal token sees no event type behind a feature flag, here as in the catalog.
-      if (!eventType || (request.auth.kind === 'portal' && eventType.featureFlags !== null))
-        throw notFound('Event type not found.');
-      const payload = examplePayload(eventType, body.exampleIndex ?? 0);
       const { row } = await publishToEndpoint(ctx, application, endpoint.id, {
-        eventType: eventType.name,
-        payload,
+        ...(await exampleMessage(ctx, request.auth.kind === 'portal', body)),
         requestId: request.id,
       });
       return reply.code(202).send(messageOut(row));

@@ -8,6 +8,7 @@ import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
 import { isValidEventTypeFilter } from '../event-type/schema-validation.js';
+import { checkCustomHeaders } from './custom-headers.js';
 import { disableEndpoint, enableEndpoint } from './disable.js';
 import type { EndpointRow } from './repo.js';
 
@@ -23,6 +24,8 @@ export interface EndpointFields {
   throttleRate?: number | null;
   rateLimit?: number | null;
   metadata?: Record<string, string>;
+  /** Svix's deprecated endpoint version: stored and answered, nothing depends on it. */
+  version?: number;
   secret?: string | null;
   headers?: Record<string, string> | null;
 }
@@ -41,6 +44,7 @@ function policyFor(ctx: HeraldContext): NetworkPolicy {
 
 /** Every problem with an endpoint's fields, as 422 issues (empty when it is fine). */
 async function check(ctx: HeraldContext, fields: EndpointFields): Promise<ValidationIssue[]> {
+  if (fields.headers) checkCustomHeaders(fields.headers, ['body', 'headers']);
   const issues: ValidationIssue[] = [];
   if (fields.url !== undefined) {
     const problem = checkEndpointUrl(fields.url, { httpsOnly: ctx.config.httpsOnly, policy: policyFor(ctx) });
@@ -138,6 +142,7 @@ export async function createEndpoint(
     last_failure_at: null,
     created_at: now,
     updated_at: now,
+    version: fields.version ?? 1,
   };
   await ctx.store.db.insertInto('endpoint').values(row).execute().catch(uidConflict);
   return row;
@@ -167,6 +172,7 @@ export async function updateEndpoint(
   if (fields.channels !== undefined) changes.channels = jsonOrNull(fields.channels);
   if (rate !== undefined) changes.throttle_rate = rate || null;
   if (fields.metadata !== undefined) changes.metadata = JSON.stringify(fields.metadata);
+  if (fields.version !== undefined) changes.version = fields.version;
   if (fields.secret) changes.secrets = storeSecrets(ctx.keyring, normalizedSecret(fields.secret));
   // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
   const headers =

@@ -7,7 +7,13 @@ import type { HeraldApp } from '../../http/types.js';
 import { requireAdmin } from '../auth/authenticate.js';
 import { iso } from '../common/json.js';
 import { pageRequest } from '../common/pagination.js';
-import { ERROR_RESPONSES, EventTypeName, Ordering, PageQuery } from '../common/schemas.js';
+import {
+  ERROR_RESPONSES,
+  EVENT_TYPE_PATTERN,
+  EventTypeName,
+  Ordering,
+  pageQuery,
+} from '../common/schemas.js';
 import { catalogWebhooksDocument } from './catalog.js';
 import type { WebhooksDocument } from './openapi-webhooks.js';
 import { eventTypeOut, findEventType, listEventTypes, type StoredEventType } from './repo.js';
@@ -24,6 +30,8 @@ const tags = ['Event Type'];
 const Out = Type.Ref('EventTypeOut');
 const params = Type.Object({ event_type_name: EventTypeName });
 const NoContent = Type.Null({ description: 'no content' });
+/** Event types page by name: an iterator is a name (with `-` for a `prevIterator`). */
+const EVENT_TYPE_ITERATOR = `^-?${EVENT_TYPE_PATTERN.slice(1)}`;
 const OPENAPI_PATH = '/api/v1/event-type/openapi.json';
 
 /**
@@ -53,7 +61,7 @@ export async function eventTypeRoutes(app: HeraldApp, ctx: HeraldContext): Promi
         description: 'Lists the event catalog by name. Schemas are only included with `with_content=true`.',
         tags,
         querystring: Type.Object({
-          ...PageQuery,
+          ...pageQuery(EVENT_TYPE_ITERATOR),
           order: Type.Optional(Ordering),
           include_archived: Type.Optional(Type.Boolean({ default: false })),
           with_content: Type.Optional(Type.Boolean({ default: false })),

@@ -4,9 +4,11 @@ import type { HeraldContext } from '../../context.js';
 import { HttpError, ValidationError, type ValidationIssue } from '../../errors.js';
 import { validationIssues } from '../../http/error-handler.js';
 import type { HeraldApp } from '../../http/types.js';
+import { findOrCreateApplication, type ImplicitApplicationIn } from '../application/access.js';
+import { requireAdmin } from '../auth/authenticate.js';
 import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
 import { JSON_TYPE, type PublishInput, publishBatch, publishedJson } from './publish.js';
-import { type ApplicationIn, publishingApplication, traceParentOf } from './routes.js';
+import { traceParentOf } from './routes.js';
 import { MessageIn } from './schemas.js';
 
 /** Most messages one batch may carry (Herald's addition; Svix has no batch publish). */
@@ -59,7 +61,7 @@ export const MessageBatchOut = Type.Object(
 type BatchFailure = { status: number; error: { code: string; detail: unknown } };
 
 /** A message of the batch body, as Create Message takes it. */
-type BatchMessage = PublishInput & { application?: ApplicationIn | null };
+type BatchMessage = PublishInput & { application?: ImplicitApplicationIn | null };
 
 /** The answer Create Message would have given for `err`, as a batch entry (a 500 for the unexpected). */
 function failed(err: Error): BatchFailure {
@@ -176,12 +178,14 @@ export async function messageBatchRoutes(app: HeraldApp, ctx: HeraldContext): Pr
       const create = messages.find(
         (m): m is BatchMessage => !Array.isArray(m) && !!(m as BatchMessage).application,
       );
-      const application = await publishingApplication(
+      const application = await findOrCreateApplication(
         ctx,
         request,
         request.params.app_id,
         create?.application,
       );
+      // Publishing is the platform's job: a consumer-portal token may not (403, as in Svix).
+      requireAdmin(request);
       const traceParent = traceParentOf(request);
       const valid = messages.filter((m): m is PublishInput => !Array.isArray(m));
       const outcomes = await publishBatch(

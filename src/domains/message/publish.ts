@@ -5,7 +5,7 @@ import type { ApplicationRow } from '../application/repo.js';
 import { iso } from '../common/json.js';
 import { checkPublish } from '../event-type/publish-check.js';
 import { type OutboxEntry, outboxOf } from './outbox.js';
-import type { MessageRow } from './repo.js';
+import { type MessageRow, shownPayload } from './repo.js';
 
 export interface PublishInput {
   eventType: string;
@@ -16,6 +16,8 @@ export interface PublishInput {
   deliverAt?: string | null;
   payloadRetentionPeriod?: number | null;
   payloadRetentionHours?: number | null;
+  /** `rawPayload`: the exact text to send instead of `payload` serialized (as in Svix). */
+  transformationsParams?: Record<string, unknown> | null;
   traceParent?: string | null;
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
@@ -44,11 +46,22 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** The `transformationsParams.rawPayload` text of a message, if it has one. */
+function rawPayloadOf(input: PublishInput): string | null {
+  const raw = input.transformationsParams?.rawPayload;
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string')
+    throw invalidField(['body', 'transformationsParams', 'rawPayload'], 'rawPayload: must be a string');
+  return raw;
+}
+
 /** What publishing wrote: the message, how many deliveries it got, and when they are due (null = now). */
 export interface Published {
   row: MessageRow;
   fanOut: number;
   deliverAt: number | null;
+  /** The stored payload is a `rawPayload`, shown as the API shows it rather than spliced in. */
+  raw: boolean;
 }
 
 /**
@@ -61,7 +74,11 @@ export interface Published {
  */
 export function publishedJson(published: Published, withContent = true): string {
   const { row, deliverAt } = published;
-  const payload = withContent && row.payload !== null ? row.payload : '{}';
+  const payload = !withContent
+    ? '{}'
+    : published.raw
+      ? JSON.stringify(shownPayload(row.payload, true))
+      : (row.payload ?? '{}');
   // fast-json-stringify's order: the required properties, then the optional ones.
   return (
     `{"id":${JSON.stringify(row.id)},"eventType":${JSON.stringify(row.event_type)},"payload":${payload},` +
@@ -146,6 +163,8 @@ interface PreparedMessage {
   entry: OutboxEntry;
   row: MessageRow;
   deliverAt: number | null;
+  /** Sent as `transformationsParams.rawPayload`: its stored text need not be JSON. */
+  raw: boolean;
 }
 
 /** Checks a message (catalog, payload, times) and builds its row; throws the 4xx that refuses it. */
@@ -177,7 +196,8 @@ async function prepareMessage(
     input.payloadRetentionHours != null
       ? input.payloadRetentionHours * 3_600_000
       : (input.payloadRetentionPeriod ?? ctx.config.retentionDays) * DAY_MS;
-  const payload = JSON.stringify(input.payload);
+  const raw = rawPayloadOf(input);
+  const payload = raw ?? JSON.stringify(input.payload);
   if (input.maxPayloadBytes !== undefined && Buffer.byteLength(payload) > input.maxPayloadBytes) {
     throw new HttpError(
       'payload_too_large',
@@ -202,11 +222,11 @@ async function prepareMessage(
     channels: input.channels ?? null,
     deliverAt,
   };
-  return { entry, row, deliverAt };
+  return { entry, row, deliverAt, raw: raw !== null };
 }
 
 function published(ctx: HeraldContext, prepared: PreparedMessage, fanOut: number): Published {
   ctx.metrics.messagesPublished.inc({ event_type: prepared.row.event_type });
   ctx.metrics.fanOut.observe(fanOut);
-  return { row: prepared.row, fanOut, deliverAt: prepared.deliverAt };
+  return { row: prepared.row, fanOut, deliverAt: prepared.deliverAt, raw: prepared.raw };
 }

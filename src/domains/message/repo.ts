@@ -11,16 +11,34 @@ import { type Page, type PageRequest, pageQueryPlan, toPage } from '../common/pa
 
 export type MessageRow = Selectable<MessageTable>;
 
+/** What an expunged or expired payload reads as, as in Svix. */
+export const EXPIRED_PAYLOAD: Readonly<Record<string, unknown>> = Object.freeze({ expired: true });
+
 /**
- * The API's view of a message (Svix's MessageOut). Without content the payload is `{}`,
- * as Svix answers, and so is an expunged payload.
+ * The payload a message shows: `{}` without content (as Svix answers), `{"expired": true}` once
+ * expunged or expired. A `transformationsParams.rawPayload` that is not a JSON object is sent
+ * verbatim but shows as `{}` here (its text is at `/raw`).
  */
+export function shownPayload(payload: string | null, withContent: boolean): Record<string, unknown> {
+  if (!withContent) return {};
+  if (payload === null) return { ...EXPIRED_PAYLOAD };
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // not JSON: a raw payload
+  }
+  return {};
+}
+
+/** The API's view of a message (Svix's MessageOut). */
 export function messageOut(row: MessageRow, withContent = true, deliverAt: number | null = null) {
   return {
     id: row.id,
     eventId: row.event_id,
     eventType: row.event_type,
-    payload: withContent && row.payload !== null ? (JSON.parse(row.payload) as Record<string, unknown>) : {},
+    payload: shownPayload(row.payload, withContent),
     channels: fromJson<string[]>(row.channels),
     tags: fromJson<string[]>(row.tags),
     timestamp: iso(row.created_at),
@@ -83,11 +101,17 @@ export function timeRange(query: { before?: string; after?: string }): TimeRange
  * index the list walks anyway: created before T is an id below the first id of T, created
  * after T an id from the first id of T + 1 ms on. `slackMs` widens the upper bound for ids
  * minted some time after the row's timestamp (an attempt's id is made when it ends).
+ * `afterInclusive` counts T itself as after T (Svix's attempt lists do).
  */
-export function idRange(prefix: IdPrefix, range: TimeRange, slackMs = 0): { below?: string; from?: string } {
+export function idRange(
+  prefix: IdPrefix,
+  range: TimeRange,
+  slackMs = 0,
+  afterInclusive = false,
+): { below?: string; from?: string } {
   return {
     below: range.before === undefined ? undefined : idAtTime(prefix, range.before + slackMs),
-    from: range.after === undefined ? undefined : idAtTime(prefix, range.after + 1),
+    from: range.after === undefined ? undefined : idAtTime(prefix, range.after + (afterInclusive ? 0 : 1)),
   };
 }
 

@@ -2,12 +2,15 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
-import { resolveApplication } from '../application/access.js';
-import { type ApplicationRow, findApplication, insertApplication } from '../application/repo.js';
+import {
+  findOrCreateApplication,
+  type ImplicitApplicationIn,
+  resolveApplication,
+} from '../application/access.js';
+import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
-import { isUniqueViolation } from '../common/sql-errors.js';
-import { JSON_TYPE, type PublishInput, publishedJson, publishMessage } from './publish.js';
+import { JSON_TYPE, publishedJson, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
   AfterQuery,
@@ -23,11 +26,6 @@ import {
 
 const tags = ['Message'];
 
-/** The `application` a publish may carry, created on the fly when the path names none yet. */
-export interface ApplicationIn {
-  name: string;
-  uid?: string | null;
-}
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const msgParams = Type.Object({ app_id: AppIdParam, msg_id: MsgIdParam });
 const NoContent = Type.Null({ description: 'no content' });
@@ -109,6 +107,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request, reply) => {
       const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
+      requireAdmin(request);
       await expungeMessageContent(ctx.store.db, message.id);
       return reply.code(204).send(null);
     },
@@ -149,8 +148,17 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       },
     },
     async (request, reply) => {
-      const body = request.body as PublishInput & { application?: ApplicationIn | null };
-      const application = await publishingApplication(ctx, request, request.params.app_id, body.application);
+      const body = request.body as Parameters<typeof publishMessage>[2] & {
+        application?: ImplicitApplicationIn | null;
+      };
+      const application = await findOrCreateApplication(
+        ctx,
+        request,
+        request.params.app_id,
+        body.application,
+      );
+      // Publishing is the platform's job: a consumer-portal token may not (403, as in Svix).
+      requireAdmin(request);
       const published = await publishMessage(ctx, application, {
         ...body,
         traceParent: traceParentOf(request),
@@ -170,33 +178,4 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
 export function traceParentOf(request: FastifyRequest): string | null {
   const traceparent = request.headers.traceparent;
   return typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null;
-}
-
-/**
- * The application a publish goes to. As in Svix, an admin's message may carry `application`
- * to create it when the path names none yet (uid = the path's id unless it gives one).
- */
-export async function publishingApplication(
-  ctx: HeraldContext,
-  request: FastifyRequest,
-  appIdOrUid: string,
-  create: ApplicationIn | null | undefined,
-): Promise<ApplicationRow> {
-  let application = await findApplication(ctx.store.db, appIdOrUid);
-  if (!application && create && request.auth.kind === 'admin') {
-    try {
-      application = await insertApplication(
-        ctx.store.db,
-        { ...create, uid: create.uid ?? appIdOrUid },
-        ctx.now(),
-      );
-    } catch (err) {
-      // Two first messages raced to create the application: use the one that won.
-      if (!isUniqueViolation(err) && !(err as { status?: number }).status) throw err;
-      application = await findApplication(ctx.store.db, appIdOrUid);
-    }
-  }
-  application ??= await resolveApplication(ctx, request, appIdOrUid);
-  if (request.auth.kind === 'portal') await resolveApplication(ctx, request, application.id);
-  return application;
 }

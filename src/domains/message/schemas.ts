@@ -4,6 +4,7 @@ import {
   Channels,
   DateTime,
   EventTypeName,
+  idIteratorPattern,
   ListResponse,
   Nullable,
   TAG_PATTERN,
@@ -107,7 +108,7 @@ export const ExpandedStatusesQuery = Type.Boolean({
  */
 export const IteratorQuery = (prefix: 'msg' | 'atmpt' | 'ep') =>
   Type.String({
-    pattern: `^-?${prefix}_[A-Za-z0-9]{27}$`,
+    pattern: idIteratorPattern(prefix),
     description: 'The iterator returned from a prior invocation',
   });
 
