@@ -31,7 +31,17 @@ export const MessageIn = Type.Object(
     payloadRetentionPeriod: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 90, default: 90 }))),
     payloadRetentionHours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2160 }))),
   },
-  { $id: 'MessageIn' },
+  {
+    $id: 'MessageIn',
+    examples: [
+      {
+        eventType: 'invoice.paid',
+        eventId: 'in_1001-paid',
+        payload: { invoiceId: 'in_1001', amount: 4200, currency: 'usd' },
+        tags: ['vip'],
+      },
+    ],
+  },
 );
 
 export const MessageOut = Type.Object(
