@@ -166,6 +166,10 @@ for (const backend of BACKENDS) {
         `/api/v1/app/${appId}/endpoint/${failing.id}/stats/attempts?window=day`,
       );
       expect(day.body.buckets).toHaveLength(96);
+      // Another application's endpoint under this one: not found, as if it did not exist.
+      const other = (await herald.api('POST', '/api/v1/app', { name: 'Other' })).body.id;
+      const foreign = await herald.api('GET', `/api/v1/app/${other}/endpoint/${failing.id}/stats/attempts`);
+      expect(foreign.status).toBe(404);
       const bad = await herald.api(
         'GET',
         `/api/v1/app/${appId}/endpoint/${failing.id}/stats/attempts?window=year`,
