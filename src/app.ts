@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
 import type { HeraldContext } from './context.js';
@@ -28,6 +27,7 @@ import { messageEventsRoutes } from './domains/message/events-routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
 import { statsRoutes } from './domains/stats/routes.js';
+import { API_DESCRIPTION, API_TAGS, apiDocsRoutes } from './http/api-docs.js';
 import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
@@ -107,8 +107,9 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
       info: {
         title: 'Herald API',
         version: VERSION,
-        description: 'Webhook delivery service, wire-compatible with the Svix API v1.',
+        description: API_DESCRIPTION,
       },
+      tags: API_TAGS,
       components: {
         securitySchemes: {
           HTTPBearer: {
@@ -124,10 +125,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
     },
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { docExpansion: 'list', deepLinking: true },
-  });
+  await apiDocsRoutes(app);
 
   const schemas = [
     HttpErrorOut,

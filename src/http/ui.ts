@@ -44,7 +44,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * dashboard may not be framed (it holds an admin token); the portal is made to be embedded in
  * the platform's own site, so any site may frame it.
  */
-function contentSecurityPolicy(face: 'dashboard' | 'portal'): string {
+export function contentSecurityPolicy(face: 'dashboard' | 'portal'): string {
   return [
     "default-src 'self'",
     "script-src 'self'",

@@ -54,6 +54,20 @@ for (const backend of BACKENDS) {
       await receiver.waitForRequests(2);
 
       receiver.reset();
+      // A dry run counts what the replay will send, and sends nothing.
+      const dry = await herald.api('POST', `/api/v1/app/${appId}/endpoint/${endpointId}/replay-missing`, {
+        since,
+        until,
+        dryRun: true,
+      });
+      expect(dry.status).toBe(202);
+      expect(dry.body).toMatchObject({
+        status: 'finished',
+        task: 'endpoint.replay',
+        data: { count: 2, dryRun: true },
+      });
+      await sleep(300);
+      expect(receiver.requests).toHaveLength(0);
       const res = await herald.api('POST', `/api/v1/app/${appId}/endpoint/${endpointId}/replay-missing`, {
         since,
         until,

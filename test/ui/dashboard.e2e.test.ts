@@ -287,7 +287,6 @@ describe('sqlite: the operator dashboard in a real browser', () => {
     await expect.poll(() => page.url()).toContain('status=2');
     await expect.poll(() => page.getByRole('link', { name: /Failed$/ }).count()).toBe(8);
     expect(await page.getByRole('link', { name: /Succeeded$/ }).count()).toBe(0);
-    await screenshot(page, 'history');
 
     failing.delete(path);
     await page.getByRole('navigation', { name: 'Endpoint' }).getByRole('link', { name: 'Overview' }).click();

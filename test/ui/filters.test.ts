@@ -14,6 +14,9 @@ describe('history filters', () => {
   it('survive a round trip through the page address', () => {
     const filters = {
       status: '2' as const,
+      delivery: 'exhausted' as const,
+      search: 'order-1',
+      tag: 'vip',
       eventTypes: ['invoice.paid'],
       channel: 'eu',
       range: 'custom' as const,
@@ -30,7 +33,7 @@ describe('history filters', () => {
   });
 
   it('ignore malformed values from a hand-edited address', () => {
-    const filters = filtersFromSearch('?status=9&range=forever&eventType=&channel=eu');
+    const filters = filtersFromSearch('?status=9&delivery=lost&range=forever&eventType=&channel=eu');
     expect(filters).toEqual({ ...NO_FILTERS, channel: 'eu' });
   });
 
@@ -56,8 +59,10 @@ describe('the history request', () => {
         iterator: null,
         event_types: ['invoice.paid'],
         channel: 'eu',
+        tag: '',
         after: '2026-03-01T11:00:00.000Z',
         before: undefined,
+        delivery_status: '',
         with_content: false,
       },
     });
@@ -78,8 +83,36 @@ describe('the history request', () => {
   it('asks for an endpoint before filtering by status', () => {
     expect(historyRequest('a', { ...NO_FILTERS, status: '0' }, NOW, FIRST).error).toEqual({
       field: 'status',
-      message: 'Choose an endpoint to filter by delivery status.',
+      message: 'Choose an endpoint to filter by attempt status.',
     });
+  });
+
+  it('filters messages by their delivery status across endpoints, and by tag, without an endpoint', () => {
+    const request = historyRequest('a', { ...NO_FILTERS, delivery: 'failing', tag: 'vip' }, NOW, FIRST);
+    expect(request).toMatchObject({
+      kind: 'messages',
+      path: '/api/v1/app/a/msg',
+      query: { delivery_status: 'failing', tag: 'vip' },
+    });
+  });
+
+  it('searches one message by id or eventId, or its attempts to the chosen endpoint', () => {
+    expect(
+      historyRequest('a', { ...NO_FILTERS, search: ' order-1 ', delivery: 'failing' }, NOW, FIRST),
+    ).toEqual({
+      kind: 'message',
+      path: '/api/v1/app/a/msg/order-1',
+      query: { with_content: false },
+    });
+    expect(
+      historyRequest('a', { ...NO_FILTERS, search: 'msg_1', endpointId: 'ep_1', status: '2' }, NOW, FIRST),
+    ).toMatchObject({
+      kind: 'attempts',
+      path: '/api/v1/app/a/attempt/msg/msg_1',
+      query: { endpoint_id: 'ep_1', status: '2', with_msg: true },
+    });
+    expect(historyRequest('a', { ...NO_FILTERS, search: 'a b' }, NOW, FIRST).error?.field).toBe('search');
+    expect(historyRequest('a', { ...NO_FILTERS, tag: 'v i p' }, NOW, FIRST).error?.field).toBe('tag');
   });
 
   it('refuses a channel the API would reject', () => {

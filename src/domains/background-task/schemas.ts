@@ -61,7 +61,14 @@ const Since = DateTime;
 const Until = Type.Optional(Nullable(DateTime));
 
 export const RecoverIn = Type.Object({ since: Since, until: Until }, { $id: 'RecoverIn' });
-export const ReplayIn = Type.Object({ since: Since, until: Until }, { $id: 'ReplayIn' });
+const DryRun = Type.Optional(
+  Type.Boolean({
+    default: false,
+    description:
+      'Herald: count what would be sent without sending. Answers a task already `finished` whose `data.count` is the number.',
+  }),
+);
+export const ReplayIn = Type.Object({ since: Since, until: Until, dryRun: DryRun }, { $id: 'ReplayIn' });
 export const BulkReplayIn = Type.Object(
   {
     since: Since,
@@ -88,13 +95,7 @@ export const BulkReplayIn = Type.Object(
         }),
       ),
     ),
-    dryRun: Type.Optional(
-      Type.Boolean({
-        default: false,
-        description:
-          'Herald: count what would be sent without sending. Answers a task already `finished` whose `data.count` is the number.',
-      }),
-    ),
+    dryRun: DryRun,
   },
   { $id: 'BulkReplayIn' },
 );

@@ -71,6 +71,22 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
   };
   const notStarted = { status: 'running', data: { processed: 0, total: null, count: 0 } } as const;
 
+  /**
+   * Starts the task, or for a dry run records it `finished` with what it would send: the
+   * same search the task runs, read-only, so the count is what a real run would send.
+   */
+  const startOrCount = async (
+    endpoint: EndpointRow,
+    task: TaskType,
+    taskParams: ReplayParams,
+    dryRun = false,
+  ) => {
+    if (!dryRun) return recordTask(endpoint, task, taskParams, notStarted);
+    const { count, processed } = await countMatches(db, REPLAY_JOBS[task]!, taskParams, endpoint);
+    const data = { processed, total: processed, count, dryRun: true };
+    return recordTask(endpoint, task, taskParams, { status: 'finished', data });
+  };
+
   /** Recover and replay-missing: the body is only a window, and the task is the whole answer. */
   const windowTaskRoute = (
     path: string,
@@ -99,8 +115,9 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
       },
       async (request, reply) => {
         const { endpoint } = await endpointInPath(ctx, request);
-        const window = windowOf(request.body as WindowIn, ctx.now(), schema.maxWindowMs);
-        return reply.code(202).send(await recordTask(endpoint, task, window, notStarted));
+        const body = request.body as WindowIn & { dryRun?: boolean };
+        const window = windowOf(body, ctx.now(), schema.maxWindowMs);
+        return reply.code(202).send(await startOrCount(endpoint, task, window, body.dryRun));
       },
     );
 
@@ -120,7 +137,7 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
     operationId: 'v1.endpoint.replay-missing',
     summary: 'Replay Missing Webhooks',
     description:
-      'Sends the endpoint every message in the window that its current filters match and that was never sent to it (published before it existed or before it subscribed to that event type or channel), oldest first, as manual attempts. Messages missed while it was disabled are held for it and resume when it is enabled.',
+      'Sends the endpoint every message in the window that its current filters match and that was never sent to it (published before it existed or before it subscribed to that event type or channel), oldest first, as manual attempts. Messages missed while it was disabled are held for it and resume when it is enabled. With `dryRun: true` (Herald) nothing is sent: the answer is a `finished` task whose `data.count` is how many would be.',
     bodyRef: 'ReplayIn',
     outRef: 'ReplayOut',
   });
@@ -153,19 +170,9 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
         channel: body.channel ?? null,
         tag: body.tag ?? null,
       };
-      if (!body.dryRun) {
-        return reply
-          .code(202)
-          .send(await recordTask(endpoint, 'endpoint.bulk-replay', taskParams, notStarted));
-      }
-      // The same search the task runs, read-only, so the count is what a real run would send.
-      const job = REPLAY_JOBS['endpoint.bulk-replay']!;
-      const { count, processed } = await countMatches(db, job, taskParams, endpoint);
-      const dryRun = {
-        status: 'finished',
-        data: { processed, total: processed, count, dryRun: true },
-      } as const;
-      return reply.code(202).send(await recordTask(endpoint, 'endpoint.bulk-replay', taskParams, dryRun));
+      return reply
+        .code(202)
+        .send(await startOrCount(endpoint, 'endpoint.bulk-replay', taskParams, body.dryRun));
     },
   );
 }

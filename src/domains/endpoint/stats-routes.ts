@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
+import { AttemptBuckets, attemptBuckets, WINDOWS, WindowQuery } from '../stats/attempt-buckets.js';
 import { resolveEndpoint } from './repo.js';
 import { endpointStats, statsRange } from './stats.js';
 
@@ -38,12 +39,23 @@ export const EndpointStatsSchema = Type.Object(
   { $id: 'EndpointStats' },
 );
 
+/** Herald: one endpoint's attempts over time, for its delivery chart. */
+export const EndpointAttemptStatsOut = Type.Object(
+  {
+    window: WindowQuery,
+    bucketSeconds: Type.Integer({ description: 'Width of each bucket.' }),
+    buckets: AttemptBuckets,
+  },
+  { $id: 'EndpointAttemptStatsOut' },
+);
+
 const DateRangeBound = (description: string) =>
   Type.Optional(Nullable(Type.String({ format: 'date-time', description })));
 
 /** `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/stats` (Svix's `v1.endpoint.get-stats`). */
 export async function endpointStatsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
   app.addSchema(EndpointStatsSchema);
+  app.addSchema(EndpointAttemptStatsOut);
   app.get(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
     {
@@ -73,6 +85,34 @@ export async function endpointStatsRoutes(app: HeraldApp, ctx: HeraldContext): P
       );
       const range = statsRange(request.query, now);
       return endpointStats(ctx.store.db, endpoint, range, now);
+    },
+  );
+
+  app.get(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/stats/attempts',
+    {
+      schema: {
+        operationId: 'v1.endpoint.get-attempt-stats',
+        summary: 'Endpoint Attempts Over Time',
+        description:
+          "Herald extension: the endpoint's attempts, succeeded and failed, per minute over the last hour " +
+          '(`window=hour`) or per quarter hour over the last day (`window=day`). Every bucket is listed, oldest first.',
+        tags: ['Endpoint'],
+        params: Type.Object({ app_id: AppIdParam, endpoint_id: EndpointIdParam }),
+        querystring: Type.Object({ window: Type.Optional(WindowQuery) }),
+        response: { 200: Type.Ref('EndpointAttemptStatsOut'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { endpoint } = await resolveEndpoint(
+        ctx,
+        request,
+        request.params.app_id,
+        request.params.endpoint_id,
+      );
+      const window = request.query.window ?? 'hour';
+      const buckets = await attemptBuckets(ctx.store.db, window, ctx.now(), endpoint.id);
+      return { window, bucketSeconds: WINDOWS[window].bucketMs / 1000, buckets };
     },
   );
 }

@@ -122,15 +122,29 @@ export interface MessageFilters {
   eventTypes?: string[];
 }
 
+/** Svix's message filters (event types, channel, tag) on a query that reads the message table. */
+export function whereMessageMatches<Q extends { where(e: Expression<SqlBool>): Q }>(
+  query: Q,
+  filters: MessageFilters,
+): Q {
+  let q = query;
+  if (filters.eventTypes?.length)
+    q = q.where(sql<SqlBool>`${sql.ref('message.event_type')} in (${sql.join(filters.eventTypes)})`);
+  if (filters.channel) q = q.where(jsonArrayHas('message.channels', filters.channel));
+  if (filters.tag) q = q.where(jsonArrayHas('message.tags', filters.tag));
+  return q;
+}
+
 /**
  * One page of an application's messages, newest first, walking the (app_id, id) index;
- * time bounds become id bounds on the same index.
+ * time bounds become id bounds on the same index. `condition` narrows it further.
  */
 export async function listMessages(
   db: Kysely<Database>,
   appId: string,
   req: PageRequest,
   filters: MessageFilters & { range: TimeRange; withContent: boolean },
+  condition?: Expression<SqlBool>,
 ): Promise<Page<MessageRow>> {
   const plan = pageQueryPlan(req);
   const bounds = idRange('msg', filters.range);
@@ -138,13 +152,14 @@ export async function listMessages(
     .selectFrom('message')
     .select([...MESSAGE_META_COLUMNS, payloadColumn(filters.withContent)])
     .where('message.app_id', '=', appId);
+  if (condition) query = query.where(condition);
   if (req.cursor) query = query.where('message.id', plan.op, req.cursor);
   if (bounds.below) query = query.where('message.id', '<', bounds.below);
   if (bounds.from) query = query.where('message.id', '>=', bounds.from);
-  if (filters.eventTypes?.length) query = query.where('message.event_type', 'in', filters.eventTypes);
-  if (filters.channel) query = query.where(jsonArrayHas('message.channels', filters.channel));
-  if (filters.tag) query = query.where(jsonArrayHas('message.tags', filters.tag));
-  const rows = await query.orderBy('message.id', plan.direction).limit(plan.fetch).execute();
+  const rows = await whereMessageMatches(query, filters)
+    .orderBy('message.id', plan.direction)
+    .limit(plan.fetch)
+    .execute();
   return toPage(req, rows, (r) => r.id);
 }
 

@@ -10,12 +10,14 @@ import {
 import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
+import { deliverySummaries, listMessagesByDeliveryStatus, summaryOf } from './delivery-status.js';
 import { JSON_TYPE, publishedJson, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
   AfterQuery,
   BeforeQuery,
   ChannelQuery,
+  DeliveryStatusQuery,
   EventTypesQuery,
   IteratorQuery,
   LimitQuery,
@@ -41,7 +43,8 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         summary: 'List Messages',
         description:
           "Lists the application's messages, newest first. `before` and `after` bound the creation time " +
-          'and combine with the iterator.',
+          'and combine with the iterator. Herald adds `deliveryStatus` and `deliveries` to each message ' +
+          '(its deliveries across endpoints) and the `delivery_status` filter.',
         tags,
         params: Type.Object({ app_id: AppIdParam }),
         querystring: Type.Object({
@@ -53,6 +56,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
           with_content: Type.Optional(WithContentQuery),
           tag: Type.Optional(TagQuery),
           event_types: Type.Optional(EventTypesQuery),
+          delivery_status: Type.Optional(DeliveryStatusQuery),
         }),
         response: { 200: Type.Ref('ListResponse_MessageOut_'), ...ERROR_RESPONSES },
       },
@@ -61,14 +65,28 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
       const q = request.query;
       const application = await resolveApplication(ctx, request, request.params.app_id);
       const withContent = q.with_content ?? true;
-      const page = await listMessages(ctx.store.db, application.id, pageRequest(q, true), {
+      const filters = {
         channel: q.channel,
         tag: q.tag,
         eventTypes: q.event_types,
         range: timeRange(q),
         withContent,
-      });
-      return { ...page, data: page.data.map((row) => messageOut(row, withContent)) };
+      };
+      const req = pageRequest(q, true);
+      const page = q.delivery_status
+        ? await listMessagesByDeliveryStatus(ctx.store.db, application.id, req, {
+            ...filters,
+            deliveryStatus: q.delivery_status,
+          })
+        : await listMessages(ctx.store.db, application.id, req, filters);
+      const summaries = await deliverySummaries(
+        ctx.store.db,
+        page.data.map((row) => row.id),
+      );
+      return {
+        ...page,
+        data: page.data.map((row) => ({ ...messageOut(row, withContent), ...summaryOf(summaries, row.id) })),
+      };
     },
   );
 
@@ -87,7 +105,11 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
     },
     async (request) => {
       const { message } = await resolveMessage(ctx, request, request.params.app_id, request.params.msg_id);
-      return messageOut(message, request.query.with_content ?? true);
+      const summaries = await deliverySummaries(ctx.store.db, [message.id]);
+      return {
+        ...messageOut(message, request.query.with_content ?? true),
+        ...summaryOf(summaries, message.id),
+      };
     },
   );
 

@@ -10,6 +10,7 @@ import {
   TAG_PATTERN,
   Uid,
 } from '../common/schemas.js';
+import { DELIVERY_STATES } from './delivery-status.js';
 
 export const Tags = Type.Array(Type.String({ maxLength: 128, pattern: TAG_PATTERN }), {
   maxItems: 5,
@@ -31,7 +32,17 @@ export const MessageIn = Type.Object(
     payloadRetentionPeriod: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 90, default: 90 }))),
     payloadRetentionHours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2160 }))),
   },
-  { $id: 'MessageIn' },
+  {
+    $id: 'MessageIn',
+    examples: [
+      {
+        eventType: 'invoice.paid',
+        eventId: 'in_1001-paid',
+        payload: { invoiceId: 'in_1001', amount: 4200, currency: 'usd' },
+        tags: ['vip'],
+      },
+    ],
+  },
 );
 
 export const MessageOut = Type.Object(
@@ -44,6 +55,30 @@ export const MessageOut = Type.Object(
     tags: Type.Optional(Nullable(Tags)),
     timestamp: DateTime,
     deliverAt: Type.Optional(Nullable(DateTime)),
+    deliveryStatus: Type.Optional(
+      Nullable(
+        Type.Union(
+          DELIVERY_STATES.map((state) => Type.Literal(state)),
+          {
+            description:
+              'Herald: the most urgent state among its deliveries: exhausted (one gave up after its last retry), ' +
+              'failing (one failed and is being retried), pending (one not tried yet), succeeded (all succeeded). ' +
+              'Null when no endpoint was subscribed. Listed messages and a fetched message carry it.',
+          },
+        ),
+      ),
+    ),
+    deliveries: Type.Optional(
+      Type.Object(
+        {
+          exhausted: Type.Integer(),
+          failing: Type.Integer(),
+          pending: Type.Integer(),
+          succeeded: Type.Integer(),
+        },
+        { description: "Herald: how many of the message's deliveries (one per endpoint) are in each state." },
+      ),
+    ),
   },
   { $id: 'MessageOut' },
 );
@@ -85,6 +120,14 @@ export const EventTypesQuery = Type.Array(EventTypeName, {
   uniqueItems: true,
   description: 'Filter response based on the event type',
 });
+export const DeliveryStatusQuery = Type.Union(
+  DELIVERY_STATES.map((state) => Type.Literal(state)),
+  {
+    description:
+      'Herald: only messages with a delivery in this state (exhausted, failing, pending), or, for succeeded, ' +
+      'messages whose deliveries all succeeded. Combines with every other filter and the iterator.',
+  },
+);
 export const BeforeQuery = Type.String({
   format: 'date-time',
   description: 'Only include items created before a certain date',

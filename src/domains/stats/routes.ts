@@ -1,19 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
 import type { HeraldContext } from '../../context.js';
-import { idAtTime } from '../../core/ids.js';
 import type { HeraldApp } from '../../http/types.js';
 import { readQueueSnapshot } from '../../observability/queue-gauges.js';
-import { STATUS } from '../../store/schema.js';
 import { requireAdmin } from '../auth/authenticate.js';
 import { iso } from '../common/json.js';
 import { DateTime, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
-
-/** Bucket size and count per window: 60 one-minute buckets, or 96 quarter-hours. */
-const WINDOWS = {
-  hour: { bucketMs: 60_000, buckets: 60 },
-  day: { bucketMs: 15 * 60_000, buckets: 96 },
-} as const;
+import { AttemptBuckets, attemptBuckets, WINDOWS, WindowQuery } from './attempt-buckets.js';
 
 /** How far back "disabled recently" looks, and how many it lists. */
 const DISABLED_LOOKBACK_MS = 7 * 86_400_000;
@@ -23,14 +15,7 @@ export const StatsOverviewOut = Type.Object(
   {
     window: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
     bucketSeconds: Type.Integer({ description: 'Width of each bucket.' }),
-    buckets: Type.Array(
-      Type.Object({
-        start: DateTime,
-        succeeded: Type.Integer({ description: 'Attempts that got a 2xx.' }),
-        failed: Type.Integer({ description: 'Attempts that did not.' }),
-      }),
-      { description: 'Attempts per bucket, oldest first; every bucket of the window is listed.' },
-    ),
+    buckets: AttemptBuckets,
     queue: Type.Object({
       due: Type.Integer({ description: 'Deliveries owed now.' }),
       scheduled: Type.Integer({ description: 'Retries and scheduled messages owed later.' }),
@@ -71,7 +56,7 @@ export async function statsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<v
           'the delivery queue, and endpoints disabled in the last 7 days. Needs an admin token.',
         tags: ['Statistics'],
         querystring: Type.Object({
-          window: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('day')], { default: 'hour' })),
+          window: Type.Optional(WindowQuery),
         }),
         response: { 200: Type.Ref('StatsOverviewOut'), ...ERROR_RESPONSES },
       },
@@ -79,33 +64,10 @@ export async function statsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<v
     async (request) => {
       requireAdmin(request);
       const window = request.query.window ?? 'hour';
-      const { bucketMs, buckets: count } = WINDOWS[window];
+      const { bucketMs } = WINDOWS[window];
       const now = ctx.now();
-      const first = Math.floor(now / bucketMs) * bucketMs - (count - 1) * bucketMs;
       const { db } = ctx.store;
-
-      const bucketOf = sql<number>`created_at / ${sql.lit(bucketMs)}`;
-      const rows = await db
-        .selectFrom('attempt')
-        .select([
-          bucketOf.as('bucket'),
-          sql<number>`sum(case when status = ${sql.lit(STATUS.success)} then 1 else 0 end)`.as('succeeded'),
-          sql<number>`sum(case when status = ${sql.lit(STATUS.success)} then 0 else 1 end)`.as('failed'),
-        ])
-        .where('id', '>=', idAtTime('atmpt', first))
-        .where('created_at', '>=', first)
-        .groupBy(bucketOf)
-        .execute();
-      const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
-      const buckets = Array.from({ length: count }, (_, i) => {
-        const start = first + i * bucketMs;
-        const row = byBucket.get(start / bucketMs);
-        return {
-          start: iso(start),
-          succeeded: Number(row?.succeeded ?? 0),
-          failed: Number(row?.failed ?? 0),
-        };
-      });
+      const buckets = await attemptBuckets(db, window, now);
 
       const queue = await readQueueSnapshot(ctx);
       const disabled = await db

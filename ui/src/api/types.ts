@@ -76,7 +76,14 @@ export interface MessageOut {
   tags?: string[] | null;
   timestamp: string;
   deliverAt?: string | null;
+  /** Herald: the most urgent state among the message's deliveries (null: no endpoint subscribed). */
+  deliveryStatus?: DeliveryState | null;
+  /** Herald: how many of its deliveries (one per endpoint) are in each state. */
+  deliveries?: Record<DeliveryState, number>;
 }
+
+/** Herald's summary of a message's deliveries across endpoints, most urgent first. */
+export type DeliveryState = 'exhausted' | 'failing' | 'pending' | 'succeeded';
 
 /** Svix's MessageStatus numbers. */
 export type MessageStatus = 0 | 1 | 2 | 3 | 4;
@@ -173,4 +180,11 @@ export interface OverviewOut {
     disabledAt: string | null;
     reason: string | null;
   }>;
+}
+
+/** Herald: one endpoint's attempts over time (`GET …/endpoint/{id}/stats/attempts`). */
+export interface EndpointAttemptStatsOut {
+  window: 'hour' | 'day';
+  bucketSeconds: number;
+  buckets: Array<{ start: string; succeeded: number; failed: number }>;
 }

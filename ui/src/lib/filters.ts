@@ -1,8 +1,10 @@
 /**
  * The delivery history's filters: kept in the page's query string (so a filtered view survives a
  * reload and can be shared), and turned into the API call that answers them. Without an endpoint
- * the history lists messages (`GET /app/{app}/msg`); with one it lists that endpoint's attempts
- * (`GET /app/{app}/attempt/endpoint/{endpoint}`), which is where Svix offers the status filter.
+ * the history lists messages (`GET /app/{app}/msg`, with Herald's `delivery_status` filter across
+ * endpoints); with one it lists that endpoint's attempts (`GET /app/{app}/attempt/endpoint/{endpoint}`),
+ * where Svix offers the attempt status filter. A search for a message id or `eventId` fetches that
+ * message (`GET /app/{app}/msg/{id}`, which takes either), or its attempts to the chosen endpoint.
  */
 import { buildQuery, type QueryValue, seg } from './query.js';
 
@@ -12,9 +14,17 @@ export type TimeRange = (typeof TIME_RANGES)[number];
 export const STATUS_FILTERS = ['', '0', '1', '2', '3'] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
+export const DELIVERY_FILTERS = ['', 'exhausted', 'failing', 'pending', 'succeeded'] as const;
+export type DeliveryFilter = (typeof DELIVERY_FILTERS)[number];
+
 export interface HistoryFilters {
   /** Attempt status as Svix numbers it ('' = any): 0 succeeded, 1 pending, 2 failed, 3 sending. */
   status: StatusFilter;
+  /** Messages by their deliveries across endpoints ('' = any), when no endpoint is chosen. */
+  delivery: DeliveryFilter;
+  /** A message id or `eventId`. */
+  search: string;
+  tag: string;
   eventTypes: string[];
   channel: string;
   range: TimeRange;
@@ -26,6 +36,9 @@ export interface HistoryFilters {
 
 export const NO_FILTERS: HistoryFilters = {
   status: '',
+  delivery: '',
+  search: '',
+  tag: '',
   eventTypes: [],
   channel: '',
   range: 'any',
@@ -41,14 +54,21 @@ const RANGE_MS: Record<Exclude<TimeRange, 'any' | 'custom'>, number> = {
 };
 
 const CHANNEL = /^[a-zA-Z0-9\-_.:+]+$/;
+const TAG = /^[a-zA-Z0-9\-_./\\#]+$/;
+/** Message ids (`msg_…`) and eventIds share the uid alphabet. */
+const MESSAGE_KEY = /^[a-zA-Z0-9\-_.]+$/;
 
 /** Reads filters from a page's query string; unknown or malformed values fall back to "any". */
 export function filtersFromSearch(search: string): HistoryFilters {
   const params = new URLSearchParams(search);
   const status = params.get('status') ?? '';
   const range = params.get('range') ?? 'any';
+  const delivery = params.get('delivery') ?? '';
   return {
     status: (STATUS_FILTERS as readonly string[]).includes(status) ? (status as StatusFilter) : '',
+    delivery: (DELIVERY_FILTERS as readonly string[]).includes(delivery) ? (delivery as DeliveryFilter) : '',
+    search: params.get('q') ?? '',
+    tag: params.get('tag') ?? '',
     eventTypes: params.getAll('eventType').filter(Boolean),
     channel: params.get('channel') ?? '',
     range: (TIME_RANGES as readonly string[]).includes(range) ? (range as TimeRange) : 'any',
@@ -62,7 +82,10 @@ export function filtersFromSearch(search: string): HistoryFilters {
 export function filtersToSearch(filters: HistoryFilters): string {
   const custom = filters.range === 'custom';
   return buildQuery({
+    q: filters.search,
     status: filters.status,
+    delivery: filters.delivery,
+    tag: filters.tag,
     eventType: filters.eventTypes,
     channel: filters.channel,
     range: filters.range === 'any' ? '' : filters.range,
@@ -76,6 +99,9 @@ export function filtersToSearch(filters: HistoryFilters): string {
 export function activeFilterCount(filters: HistoryFilters): number {
   return (
     (filters.status ? 1 : 0) +
+    (filters.delivery ? 1 : 0) +
+    (filters.search ? 1 : 0) +
+    (filters.tag ? 1 : 0) +
     (filters.eventTypes.length > 0 ? 1 : 0) +
     (filters.channel ? 1 : 0) +
     (filters.range !== 'any' ? 1 : 0) +
@@ -85,12 +111,18 @@ export function activeFilterCount(filters: HistoryFilters): number {
 
 /** The API request that answers a filtered history page, or the filter that is wrong. */
 export type HistoryRequest =
-  | { kind: 'messages' | 'attempts'; path: string; query: Record<string, QueryValue>; error?: undefined }
+  | {
+      kind: 'messages' | 'attempts' | 'message';
+      path: string;
+      query: Record<string, QueryValue>;
+      error?: undefined;
+    }
   | { kind?: undefined; error: { field: keyof HistoryFilters; message: string } };
 
 /**
- * Turns filters into the list call. `now` is passed in so relative ranges are testable; the
- * status filter needs an endpoint because only attempt lists carry a status.
+ * Turns filters into the list call. `now` is passed in so relative ranges are testable. The
+ * attempt status needs an endpoint (only attempt lists carry one); the delivery status is for
+ * the message list. A search names one message, so the other filters do not apply to it.
  */
 export function historyRequest(
   appId: string,
@@ -103,7 +135,32 @@ export function historyRequest(
       error: { field: 'channel', message: 'A channel holds only letters, digits and - _ . : +' },
     };
   if (filters.status && !filters.endpointId)
-    return { error: { field: 'status', message: 'Choose an endpoint to filter by delivery status.' } };
+    return { error: { field: 'status', message: 'Choose an endpoint to filter by attempt status.' } };
+  if (filters.tag && !TAG.test(filters.tag))
+    return { error: { field: 'tag', message: 'A tag holds only letters, digits and - _ . / \\ #' } };
+  const search = filters.search.trim();
+  if (search && !MESSAGE_KEY.test(search))
+    return {
+      error: { field: 'search', message: 'A message id or eventId holds only letters, digits and - _ .' },
+    };
+  if (search && filters.endpointId)
+    return {
+      kind: 'attempts',
+      path: `/api/v1/app/${seg(appId)}/attempt/msg/${seg(search)}`,
+      query: {
+        endpoint_id: filters.endpointId,
+        status: filters.status,
+        limit: page.limit,
+        iterator: page.iterator,
+        with_msg: true,
+      },
+    };
+  if (search)
+    return {
+      kind: 'message',
+      path: `/api/v1/app/${seg(appId)}/msg/${seg(search)}`,
+      query: { with_content: false },
+    };
 
   let after: string | undefined;
   let before: string | undefined;
@@ -127,6 +184,7 @@ export function historyRequest(
     iterator: page.iterator,
     event_types: filters.eventTypes,
     channel: filters.channel,
+    tag: filters.tag,
     after,
     before,
   };
@@ -140,6 +198,6 @@ export function historyRequest(
   return {
     kind: 'messages',
     path: `/api/v1/app/${seg(appId)}/msg`,
-    query: { ...common, with_content: false },
+    query: { ...common, delivery_status: filters.delivery, with_content: false },
   };
 }

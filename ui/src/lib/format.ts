@@ -120,3 +120,20 @@ export function prettyBody(body: string | null | undefined): { text: string; jso
     return { text: body, json: false };
   }
 }
+
+/**
+ * How long until a scheduled time, to the second under a minute ("in 38 s", "in 5 min",
+ * "in 2 h"), or "due now" once it has passed: for retry schedules, where "just now" would hide
+ * whether the retry is ahead or behind.
+ */
+export function countdown(iso: string | null | undefined, now: number): string {
+  if (!iso) return '—';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '—';
+  const seconds = Math.round((at - now) / 1000);
+  if (seconds <= 0) return 'due now';
+  if (seconds < 60) return `in ${seconds} s`;
+  if (seconds < 3600) return `in ${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `in ${Math.round(seconds / 3600)} h`;
+  return `in ${Math.round(seconds / 86_400)} d`;
+}

@@ -1,17 +1,19 @@
-import { lazy, Suspense, useState } from 'react';
-import { Link, Route, Switch, useLocation } from 'wouter';
+import { lazy, Suspense } from 'react';
+import { Link, Route, Switch } from 'wouter';
 import type { EndpointHeadersOut, EndpointOut, EndpointStats } from '../api/types.js';
 import { NavLink } from '../app/Shell.js';
 import { useAppHref, useAppScope, useSession } from '../app/session.js';
-import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { Badge, ErrorNote, KeyValues, Loading, Note, PageHeader, Time } from '../components/ui.js';
-import { useAction, useQuery } from '../hooks/useQuery.js';
+import { useQuery } from '../hooks/useQuery.js';
 import { duration, endpointHealth, percent, successRatio } from '../lib/format.js';
 import { seg } from '../lib/query.js';
+import { EndpointDeliveryChart, RetrySchedule } from './EndpointActivity.js';
+import { EndpointDangerZone, type EndpointPanelProps } from './EndpointDangerZone.js';
 import { EndpointEditPage } from './EndpointEditPage.js';
 import { EndpointSecret } from './EndpointSecret.js';
 import { HistoryPage } from './HistoryPage.js';
 import { RecoverPanel } from './RecoverPanel.js';
+import { ReplayPanel } from './ReplayPanel.js';
 
 // The test page brings the JSON editor and schema validator: loaded only when opened.
 const TestDeliveryPage = lazy(() =>
@@ -77,36 +79,14 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
   );
 }
 
-function EndpointOverview({
-  endpoint,
-  path,
-  onChanged,
-}: {
-  endpoint: EndpointOut;
-  path: string;
-  onChanged(): void;
-}) {
+function EndpointOverview({ endpoint, path, onChanged }: EndpointPanelProps) {
   const { api } = useSession();
-  const [, navigate] = useLocation();
-  const appHref = useAppHref();
-  const [confirm, setConfirm] = useState<'disable' | 'delete' | null>(null);
   const stats = useQuery(`stats:${endpoint.id}:${endpoint.updatedAt}`, (signal) =>
     api.get<EndpointStats>(`${path}/stats`, undefined, signal),
   );
   const headers = useQuery(`headers:${endpoint.id}:${endpoint.updatedAt}`, (signal) =>
     api.get<EndpointHeadersOut>(`${path}/headers`, undefined, signal),
   );
-  const toggle = useAction((disabled: boolean) => api.patch<EndpointOut>(path, { disabled }));
-  const remove = useAction(async () => {
-    await api.delete(path);
-    return true;
-  });
-
-  const setDisabled = async (disabled: boolean) => {
-    const done = await toggle.run(disabled);
-    setConfirm(null);
-    if (done) onChanged();
-  };
   const ratio = successRatio(stats.data);
   const health = endpointHealth(endpoint.disabled, ratio);
   const types = endpoint.eventTypes ?? endpoint.filterTypes ?? null;
@@ -114,6 +94,7 @@ function EndpointOverview({
 
   return (
     <div className="grid">
+      <EndpointDeliveryChart path={path} />
       <section className="card" aria-labelledby="health-title">
         <h2 id="health-title">Health</h2>
         <p>
@@ -218,65 +199,11 @@ function EndpointOverview({
         </Link>
       </section>
 
+      <RetrySchedule path={path} />
       <RecoverPanel endpoint={endpoint} path={path} />
+      <ReplayPanel endpoint={endpoint} path={path} />
 
-      <section className="card" aria-labelledby="danger-title">
-        <h2 id="danger-title">Enable, disable, delete</h2>
-        <p className="muted">
-          A disabled endpoint receives nothing; its messages wait and are sent when it is enabled again.
-        </p>
-        <div className="form-actions">
-          {endpoint.disabled ? (
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => setDisabled(false)}
-              disabled={toggle.pending}
-            >
-              Enable endpoint
-            </button>
-          ) : (
-            <button type="button" className="button" onClick={() => setConfirm('disable')}>
-              Disable endpoint
-            </button>
-          )}
-          <button type="button" className="button button-danger" onClick={() => setConfirm('delete')}>
-            Delete endpoint
-          </button>
-        </div>
-        <ErrorNote error={toggle.error ?? remove.error} />
-      </section>
-
-      <ConfirmDialog
-        open={confirm === 'disable'}
-        title="Disable this endpoint?"
-        confirmLabel="Disable"
-        pending={toggle.pending}
-        onConfirm={() => setDisabled(true)}
-        onCancel={() => setConfirm(null)}
-      >
-        <p>
-          Herald stops sending to <span className="mono">{endpoint.url}</span>. Messages are kept and sent
-          when you enable it again.
-        </p>
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={confirm === 'delete'}
-        title="Delete this endpoint?"
-        confirmLabel="Delete endpoint"
-        pending={remove.pending}
-        onConfirm={async () => {
-          const deleted = await remove.run();
-          setConfirm(null);
-          if (deleted) navigate(appHref('/'));
-        }}
-        onCancel={() => setConfirm(null)}
-      >
-        <p>
-          <span className="mono">{endpoint.url}</span> will receive nothing more, and its delivery history
-          goes with it. This cannot be undone.
-        </p>
-      </ConfirmDialog>
+      <EndpointDangerZone endpoint={endpoint} path={path} onChanged={onChanged} />
     </div>
   );
 }

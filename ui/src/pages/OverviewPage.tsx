@@ -4,6 +4,7 @@ import type { OverviewOut } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { LineChart } from '../components/LineChart.js';
 import { Badge, Empty, ErrorNote, Loading, Note, PageHeader, Time } from '../components/ui.js';
+import { WindowToggle } from '../components/WindowToggle.js';
 import { useQuery } from '../hooks/useQuery.js';
 import { duration, percent } from '../lib/format.js';
 import { oldestDueAge, overviewSeries, overviewTotals } from '../lib/overview.js';
@@ -26,23 +27,7 @@ export function OverviewPage() {
       <PageHeader
         title="Overview"
         subtitle="Is everything flowing? Deliveries, failures and the queue across every application."
-        actions={
-          <fieldset className="segmented">
-            <legend className="visually-hidden">Time window</legend>
-            {(['hour', 'day'] as const).map((w) => (
-              <label key={w} className={range === w ? 'active' : undefined}>
-                <input
-                  type="radio"
-                  name="window"
-                  value={w}
-                  checked={range === w}
-                  onChange={() => setRange(w)}
-                />
-                Last {w}
-              </label>
-            ))}
-          </fieldset>
-        }
+        actions={<WindowToggle value={range} onChange={setRange} name="window" />}
       />
       {overview.error?.missingRoute ? (
         <Note>

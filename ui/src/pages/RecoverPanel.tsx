@@ -1,18 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { BackgroundTaskOut, EndpointMessageOut, EndpointOut, ListResponse } from '../api/types.js';
 import { useSession } from '../app/session.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
-import { ErrorNote, Field, Note } from '../components/ui.js';
+import { SinceFields } from '../components/pickers.js';
+import { ErrorNote, Note } from '../components/ui.js';
 import { useAction } from '../hooks/useQuery.js';
+import { useTask } from '../hooks/useTask.js';
 import { absoluteTime } from '../lib/format.js';
-import { seg } from '../lib/query.js';
-import {
-  RECOVER_PRESET_LABELS,
-  RECOVER_PRESETS,
-  type RecoverPreset,
-  recoverCountText,
-  recoverSince,
-} from '../lib/recover.js';
+import { type RecoverPreset, recoverCountText, recoverSince } from '../lib/recover.js';
 
 /** Messages counted at most before confirming (4 pages); past that the count says "more than". */
 const COUNT_PAGES = 4;
@@ -27,7 +22,7 @@ export function RecoverPanel({ endpoint, path }: { endpoint: EndpointOut; path: 
   const [custom, setCustom] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
   const [plan, setPlan] = useState<{ since: string; count: number; capped: boolean } | null>(null);
-  const [task, setTask] = useState<BackgroundTaskOut | null>(null);
+  const [task, setTask] = useTask();
 
   const count = useAction(async (since: string) => {
     let total = 0;
@@ -61,19 +56,6 @@ export function RecoverPanel({ endpoint, path }: { endpoint: EndpointOut; path: 
     if (started) setTask(started);
   };
 
-  // Follow the task until it is no longer running.
-  useEffect(() => {
-    if (task?.status !== 'running') return;
-    const timer = setTimeout(async () => {
-      try {
-        setTask(await api.get<BackgroundTaskOut>(`/api/v1/background-task/${seg(task.id)}`));
-      } catch {
-        /* the task list may not exist on this server: keep the last known state */
-      }
-    }, 1500);
-    return () => clearTimeout(timer);
-  }, [task, api]);
-
   return (
     <section className="card" aria-labelledby="recover-title">
       <h2 id="recover-title">Recover failed messages</h2>
@@ -81,29 +63,15 @@ export function RecoverPanel({ endpoint, path }: { endpoint: EndpointOut; path: 
         Sends again every message that failed to reach this endpoint since the time you choose
         {endpoint.disabled ? ' (enable the endpoint first, or they will wait)' : ''}.
       </p>
-      <Field label="Failed since" error={formError}>
-        {(props) => (
-          <select {...props} value={preset} onChange={(e) => setPreset(e.target.value as RecoverPreset)}>
-            {RECOVER_PRESETS.map((p) => (
-              <option key={p} value={p}>
-                {RECOVER_PRESET_LABELS[p]}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      {preset === 'custom' ? (
-        <Field label="From (your local time)">
-          {(props) => (
-            <input
-              {...props}
-              type="datetime-local"
-              value={custom}
-              onChange={(e) => setCustom(e.target.value)}
-            />
-          )}
-        </Field>
-      ) : null}
+      <SinceFields
+        label="Failed since"
+        customLabel="From (your local time)"
+        preset={preset}
+        custom={custom}
+        error={formError}
+        onPreset={setPreset}
+        onCustom={setCustom}
+      />
       <button type="button" className="button" onClick={check} disabled={count.pending}>
         {count.pending ? 'Counting…' : 'Recover failed messages…'}
       </button>
