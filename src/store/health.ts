@@ -68,9 +68,13 @@ export class StoreHealth {
     return fault;
   }
 
-  /** A write just committed: an open outage is over. */
+  /**
+   * A write just committed: a connection outage is over. Not a full disk: a write that fits in
+   * place (a heartbeat) succeeds on a full database, so only the probe, which needs a new page,
+   * says there is room again.
+   */
   succeeded(): void {
-    if (this.#outage) this.#close();
+    if (this.#outage?.kind === 'unavailable') this.#close();
   }
 
   /** Calls `fn` each time an outage ends; returns the unsubscribe function. */
