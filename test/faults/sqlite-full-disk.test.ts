@@ -62,7 +62,8 @@ describe('sqlite: the database runs out of space', () => {
     expect(herald.output()).not.toContain('cannot rollback');
 
     filler.exec('DELETE FROM filler');
-    await eventually(async () => (await fetch(`${herald.url}/api/v1/health`)).status === 204, 10_000, 100);
+    const url = herald.url;
+    await eventually(async () => (await fetch(`${url}/api/v1/health`)).status === 204, 10_000, 100);
     const before = tally.acknowledged.length;
     for (let n = 0; n < 20; n++) await publishOne(herald.url, 'full', 1_000 + n, tally);
     expect(tally.acknowledged.length).toBe(before + 20);
