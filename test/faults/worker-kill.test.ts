@@ -51,7 +51,7 @@ for (const backend of BACKENDS) {
       const tally = newTally();
       for (let n = 0; n < HELD; n++) await publishOne(base, 'k', n, tally);
       expect(tally.acknowledged).toHaveLength(HELD);
-      await receiver.waitForRequests(HELD, 20_000);
+      await receiver.waitForRequests(HELD, 40_000);
 
       // On PostgreSQL a live worker finds the dead one; on SQLite, `herald serve` restarted does.
       if (backend === 'postgres') children.push(await spawnHerald('worker', env));
@@ -68,6 +68,6 @@ for (const backend of BACKENDS) {
         10_000,
       );
       await eventually(() => survivor.output().includes('stopped beating'), 5_000);
-    }, 60_000);
+    }, 90_000);
   });
 }

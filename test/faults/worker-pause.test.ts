@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
       await setUpApp(api.url, 'p', receiver);
       const tally = newTally();
       for (let n = 0; n < HELD; n++) await publishOne(api.url, 'p', n, tally);
-      await receiver.waitForRequests(HELD, 20_000);
+      await receiver.waitForRequests(HELD, 40_000);
       const other = await spawnHerald('worker', env);
       children.push(other);
       const { db } = api.ctx.store;
@@ -91,6 +91,6 @@ for (const backend of BACKENDS) {
         100,
       );
       expect(receiver.requests).toHaveLength(HELD);
-    }, 60_000);
+    }, 90_000);
   });
 }

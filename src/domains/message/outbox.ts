@@ -1,6 +1,7 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
+import { classifyStoreError } from '../../store/faults.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { matchesEventType } from '../event-type/schema-validation.js';
@@ -81,8 +82,9 @@ export class Outbox {
         batch.map((p) => p.entry),
       );
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
+      // The database is down or full: no message caused it, and trying each alone would fail the same way.
+      if (batch.length === 1 || classifyStoreError(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
       // One message may have caused it: write each alone, so only that one fails.
