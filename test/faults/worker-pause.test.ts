@@ -54,7 +54,7 @@ for (const backend of BACKENDS) {
       const { db } = api.ctx.store;
       await eventually(
         async () => (await db.selectFrom('worker').select('owner').execute()).length === 2,
-        15_000,
+        40_000,
         100,
       );
       const leasesBefore = await db
