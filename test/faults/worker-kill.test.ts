@@ -11,6 +11,9 @@ const ENV = {
   HERALD_LEASE_MS: '60000',
   HERALD_HEARTBEAT_MS: '1000',
   HERALD_WORKER_DEAD_AFTER_MS: '5000',
+  // The held requests never time out on the worker's side within the test: only the heartbeat
+  // can bring them back (a timeout would retry them and pass this test for the wrong reason).
+  HERALD_REQUEST_TIMEOUT_MS: '50000',
 };
 
 for (const backend of BACKENDS) {
