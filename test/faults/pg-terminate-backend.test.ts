@@ -57,10 +57,10 @@ describe.runIf(BACKENDS.includes('postgres'))('postgres: Herald backends termina
         .rowCount ?? 0;
 
     await setUpApp(api.url, 'term', receiver);
-    // Both workers listen for due work on a connection of their own, and beat on another.
+    // Both workers are up and listen for due work on a connection of their own.
     await eventually(
       async () => (await backends()).filter((n) => n.endsWith('/listen')).length === 2,
-      10_000,
+      40_000,
       100,
     );
     const apiHealth = watchHealth(`${api.url}/api/v1/health`);
@@ -79,7 +79,7 @@ describe.runIf(BACKENDS.includes('postgres'))('postgres: Herald backends termina
     // The LISTEN connections came back by themselves, and a catch-up claim ran after each.
     await eventually(
       async () => (await backends()).filter((n) => n.endsWith('/listen')).length === 2,
-      10_000,
+      20_000,
       100,
     );
     await eventually(async () => (await fetch(`${api.url}/api/v1/health`)).status === 204, 10_000);
