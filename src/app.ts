@@ -87,7 +87,7 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installErrorHandler(app);
+  installErrorHandler(app, ctx.store.health);
   installValidators(app);
   // The API takes JSON only: a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');

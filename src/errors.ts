@@ -24,7 +24,15 @@ const REGISTRY = {
   rate_limited: { status: 429, detail: 'Too many requests.' },
   internal_error: { status: 500, detail: 'Internal server error.' },
   unavailable: { status: 503, detail: 'The service is unavailable.' },
+  store_unavailable: {
+    status: 503,
+    detail: 'The database is unavailable; nothing was stored. Try again shortly.',
+  },
+  storage_full: { status: 507, detail: 'The database has no space left; nothing was stored.' },
 } as const;
+
+/** Seconds a client is asked to wait (`Retry-After`) while the database is unavailable. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
 
 export type ErrorCode = keyof typeof REGISTRY;
 

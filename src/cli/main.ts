@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'migrate': {
-      const runtime = await createRuntime(loadConfig());
+      const runtime = await createRuntime(loadConfig(), { role: 'migrate' });
       await runtime.close();
       process.stdout.write('herald: database is up to date\n');
       return 0;

@@ -24,11 +24,21 @@ export interface Runtime {
  */
 export async function createRuntime(
   config: Readonly<Config>,
-  options: { migrate?: boolean; logger?: Logger; processMetrics?: boolean; now?: () => number } = {},
+  options: {
+    migrate?: boolean;
+    logger?: Logger;
+    processMetrics?: boolean;
+    now?: () => number;
+    /** What this process is, for the database's view of its connections (`herald:worker:PID`). */
+    role?: string;
+  } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const keyring = loadKeyring(config);
-  const store = await openStore(config);
+  const store = await openStore(config, {
+    applicationName: `herald:${options.role ?? 'process'}:${process.pid}`,
+  });
+  store.health.setLogger(logger);
   const client = createClient(config);
   const events = config.operationalWebhookUrl
     ? new OperationalWebhookSender(

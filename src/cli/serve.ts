@@ -25,7 +25,7 @@ export async function startHerald(
   config: Readonly<Config>,
   print: (line: string) => void,
 ): Promise<RunningHerald> {
-  const runtime = await createRuntime(config, { migrate: role !== 'worker' });
+  const runtime = await createRuntime(config, { migrate: role !== 'worker', role });
   const { ctx } = runtime;
   if (runtime.createdAdminToken) {
     print(

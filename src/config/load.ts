@@ -56,6 +56,12 @@ function checkWhole(config: Config): Config {
         'or a slow delivery could be claimed twice',
     );
   }
+  if (config.workerDeadAfterMs < 3 * config.heartbeatMs) {
+    throw new ConfigError(
+      `HERALD_WORKER_DEAD_AFTER_MS (${config.workerDeadAfterMs}) must be at least 3 × HERALD_HEARTBEAT_MS (${config.heartbeatMs}), ` +
+        'or one late heartbeat would make a live worker look dead',
+    );
+  }
   if (config.storedResponseBytes > config.maxResponseBytes) {
     throw new ConfigError('HERALD_STORED_RESPONSE_BYTES must not exceed HERALD_MAX_RESPONSE_BYTES');
   }

@@ -10,6 +10,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface Config {
   databaseUrl: string;
+  sqliteMaxSizeMb: number;
   dataDir: string;
   host: string;
   port: number;
@@ -20,6 +21,8 @@ export interface Config {
   retrySchedule: number[];
   requestTimeoutMs: number;
   leaseMs: number;
+  heartbeatMs: number;
+  workerDeadAfterMs: number;
   allowedNetworks: string[];
   httpsOnly: boolean;
   workerConcurrency: number;
@@ -137,6 +140,15 @@ export const SETTINGS = [
     secret: true,
   }),
   setting({
+    key: 'sqliteMaxSizeMb',
+    env: 'HERALD_SQLITE_MAX_SIZE_MB',
+    default: 0,
+    accepts: 'megabytes; 0 is no limit',
+    description:
+      'Largest size the SQLite database may grow to. Writes beyond it answer 507 storage_full, as on a full disk, and resume once retention (or an operator) frees space.',
+    parse: int(0, 10_000_000),
+  }),
+  setting({
     key: 'dataDir',
     env: 'HERALD_DATA_DIR',
     default: './data',
@@ -226,6 +238,24 @@ export const SETTINGS = [
     accepts: 'milliseconds; must exceed the request timeout by 5 s',
     description: 'How long a worker owns a claimed delivery before another may take it over.',
     parse: int(1_000, 3_600_000),
+  }),
+  setting({
+    key: 'heartbeatMs',
+    env: 'HERALD_HEARTBEAT_MS',
+    default: 2_000,
+    accepts: 'milliseconds, 100-60000',
+    description:
+      'How often each worker records that it is alive, and looks for dead workers whose deliveries to send again.',
+    parse: int(100, 60_000),
+  }),
+  setting({
+    key: 'workerDeadAfterMs',
+    env: 'HERALD_WORKER_DEAD_AFTER_MS',
+    default: 10_000,
+    accepts: 'milliseconds; at least 3 heartbeats',
+    description:
+      'A worker silent this long is dead: another worker makes the deliveries it leased due at once (instead of after HERALD_LEASE_MS). Several heartbeats long, so a pause (GC, a blocked event loop) is not a death.',
+    parse: int(300, 3_600_000),
   }),
   setting({
     key: 'allowedNetworks',

@@ -3,9 +3,11 @@ import { hostname } from 'node:os';
 import type { HeraldContext } from '../context.js';
 import type { ClaimedDelivery } from '../store/queue.js';
 import { judge, RequestBuilder, release } from './attempt.js';
+import { Heartbeat } from './heartbeat.js';
 import type { DeliveryClient, DeliveryRequest } from './http-client.js';
 import { Lane } from './lanes.js';
 import { OutcomeWriter } from './outcome-writer.js';
+import { isOutage, StoreWait } from './store-outage.js';
 
 /** Longest idle sleep: a safety net for a missed wake-up, not the way work is found. */
 const IDLE_POLL_MS = 5_000;
@@ -45,6 +47,10 @@ export class Dispatcher {
   #renewTimer: NodeJS.Timeout | null = null;
   #laneTimers = new Map<string, NodeJS.Timeout>();
   #unsubscribe: (() => void) | null = null;
+  readonly #heartbeat: Heartbeat;
+  /** While the database is down the worker claims nothing; this wakes it when it is back. */
+  readonly #storeWait: StoreWait;
+  #waitingForStore = false;
 
   constructor(ctx: HeraldContext, options: DispatcherOptions) {
     this.#ctx = ctx;
@@ -53,6 +59,8 @@ export class Dispatcher {
     this.#builder = new RequestBuilder(ctx.keyring, ctx.config, options.userAgent);
     this.#writer = new OutcomeWriter(ctx, (dueAt) => this.#wakeAt(dueAt));
     this.#capacity = ctx.config.workerConcurrency * 2;
+    this.#heartbeat = new Heartbeat(ctx, this.owner, () => this.wake());
+    this.#storeWait = new StoreWait(ctx.store.health);
   }
 
   start(): void {
@@ -60,6 +68,7 @@ export class Dispatcher {
     this.#running = true;
     this.#unsubscribe = this.#ctx.store.onDue(() => this.wake());
     this.#renewTimer = setInterval(() => void this.#renewLeases(), this.#ctx.config.leaseMs / 3);
+    this.#heartbeat.start();
     this.wake();
   }
 
@@ -71,7 +80,7 @@ export class Dispatcher {
     try {
       await this.#ctx.store.queue.renew(this.owner, ids, this.#ctx.now() + this.#ctx.config.leaseMs);
     } catch (err) {
-      this.#ctx.logger.error({ err }, 'renewing leases failed');
+      if (!isOutage(this.#ctx.store.health, err)) this.#ctx.logger.error({ err }, 'renewing leases failed');
     }
   }
 
@@ -95,6 +104,10 @@ export class Dispatcher {
         this.#pumpAgain = false;
         exhausted = false;
         while (this.#running) {
+          if (this.#ctx.store.health.outage) {
+            this.#resumeWhenStoreIsBack();
+            break;
+          }
           const free = this.#capacity - this.#held;
           // Refill in large batches rather than one claim per finished request.
           if (free < Math.min(this.#ctx.config.claimBatchSize, this.#capacity / 2)) break;
@@ -115,12 +128,28 @@ export class Dispatcher {
       } while (this.#pumpAgain && this.#running);
       if (exhausted && this.#running) await this.#sleepUntilDue();
     } catch (err) {
-      this.#ctx.logger.error({ err }, 'claiming deliveries failed; retrying shortly');
-      this.#schedulePump(1_000);
+      if (isOutage(this.#ctx.store.health, err)) this.#resumeWhenStoreIsBack();
+      else {
+        this.#ctx.logger.error({ err }, 'claiming deliveries failed; retrying shortly');
+        this.#schedulePump(1_000);
+      }
     } finally {
       this.#pumping = false;
     }
     if (this.#pumpAgain) this.wake();
+  }
+
+  /**
+   * Stops claiming until the database is back (requests in flight go on; their outcomes wait
+   * in the writer), then runs one catch-up claim at once rather than at the next idle poll.
+   */
+  #resumeWhenStoreIsBack(): void {
+    if (this.#waitingForStore) return;
+    this.#waitingForStore = true;
+    this.#storeWait.once(() => {
+      this.#waitingForStore = false;
+      this.wake();
+    });
   }
 
   async #sleepUntilDue(): Promise<void> {
@@ -220,7 +249,8 @@ export class Dispatcher {
       },
       (err) => {
         lane.fetching = false;
-        this.#ctx.logger.error({ err, endpointId: lane.endpointId }, 'taking rate-limit tokens failed');
+        if (!isOutage(this.#ctx.store.health, err))
+          this.#ctx.logger.error({ err, endpointId: lane.endpointId }, 'taking rate-limit tokens failed');
         this.#drainLater(lane, 1_000);
       },
     );
@@ -331,8 +361,10 @@ export class Dispatcher {
     // Requests still running past the deadline are given back; the process is about to end them.
     for (const delivery of this.#inFlightRequests.values())
       this.#writer.add(release(delivery, this.owner, this.#ctx.now()));
+    this.#storeWait.cancel();
     await this.#writer.close();
     this.#lanes.clear();
+    await this.#heartbeat.stop();
   }
 
   /** Claimed deliveries held in memory (queued or in flight). */

@@ -5,6 +5,7 @@ import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
+import { isOutage, StoreWait } from './store-outage.js';
 
 /**
  * Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. 20 ms
@@ -13,8 +14,14 @@ import type { DeliveryResult } from './http-client.js';
  */
 const FLUSH_SIZE = 512;
 const FLUSH_DELAY_MS = 20;
-/** Tries to write one batch before leaving it to lease expiry. */
+/** Tries to write one batch, on an error that is not a database outage, before leaving it to lease expiry. */
 const WRITE_TRIES = 5;
+/**
+ * Outcomes held in memory at most while the database is down (the worker claims nothing
+ * meanwhile, so this is what it had in hand, ~2 × HERALD_WORKER_CONCURRENCY, and then some).
+ * Past it, or past a lease, outcomes are dropped: those deliveries are sent again (at least once).
+ */
+const MAX_HELD_OUTCOMES = 10_000;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
 const FAILING_AFTER_ATTEMPTS = 4;
 
@@ -38,23 +45,43 @@ export class OutcomeWriter {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #closed = false;
+  #closing = false;
+  /** Outcomes in the batch being written (held while the database is down). */
+  #writing = 0;
+  #droppedOverBound = false;
+  readonly #storeWait: StoreWait;
 
   constructor(
     private readonly ctx: HeraldContext,
     /** Told the earliest due time a batch wrote, so the worker wakes for retries it scheduled. */
     private readonly onScheduled: (dueAt: number) => void = () => {},
-  ) {}
+  ) {
+    this.#storeWait = new StoreWait(ctx.store.health);
+  }
+
+  /** Past the bound, an outcome is let go: its lease expires and the delivery is sent again. */
+  #full(): boolean {
+    if (this.#outcomes.length + this.#writing < MAX_HELD_OUTCOMES) return false;
+    if (!this.#droppedOverBound) {
+      this.#droppedOverBound = true;
+      this.ctx.logger.warn(
+        { held: MAX_HELD_OUTCOMES },
+        'too many delivery outcomes held while the database is down; the ones past the bound will be delivered again',
+      );
+    }
+    return true;
+  }
 
   /** Queues an outcome that involved no request (a release or a held delivery). */
   add(outcome: DeliveryOutcome): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#full()) return;
     this.#outcomes.push(outcome);
     this.#schedule();
   }
 
   /** Queues the outcome of a request, with its effects on the endpoint. */
   addJudgement(delivery: ClaimedDelivery, judgement: Judgement, result: DeliveryResult): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#full()) return;
     const { outcome } = judgement;
     logAttempt(this.ctx.logger, delivery, judgement);
     this.#outcomes.push(outcome);
@@ -125,8 +152,10 @@ export class OutcomeWriter {
     this.#outcomes = [];
     this.#health = new Map();
     this.#effects = newEffects();
+    this.#writing = outcomes.length;
     this.#flushing = this.#write(outcomes, health, effects).finally(() => {
       this.#flushing = null;
+      this.#writing = 0;
     });
     await this.#flushing;
   }
@@ -134,10 +163,28 @@ export class OutcomeWriter {
   async #write(outcomes: DeliveryOutcome[], health: EndpointHealth[], effects: Effects): Promise<void> {
     const { store, logger, config } = this.ctx;
     let after: Awaited<ReturnType<typeof store.queue.complete>> | undefined;
-    for (let attempt = 1; after === undefined; attempt++) {
+    const heldSince = this.ctx.now();
+    for (let attempt = 1, outage = 0; after === undefined; attempt++) {
       try {
         after = await store.queue.complete(outcomes, health);
+        store.health.succeeded();
+        this.#droppedOverBound = false;
       } catch (err) {
+        if (isOutage(store.health, err)) {
+          // The database is down: hold the batch and write it once it is back, unless the
+          // process is stopping or the leases have run out (another worker may have these
+          // deliveries by now): then let go, and they are sent again.
+          if (this.#closing || this.ctx.now() - heldSince > config.leaseMs) {
+            logger.warn(
+              { count: outcomes.length, heldMs: this.ctx.now() - heldSince },
+              'delivery outcomes not recorded while the database was down; those deliveries will be sent again',
+            );
+            return;
+          }
+          await this.#storeWait.wait(outage++);
+          attempt = 0;
+          continue;
+        }
         // A passing database fault should not turn into duplicate deliveries: try again a few
         // times. After that the leases expire and the deliveries are made again: nothing is lost.
         if (attempt >= WRITE_TRIES) {
@@ -219,8 +266,13 @@ export class OutcomeWriter {
     }
   }
 
-  /** Flushes what is queued and refuses anything later. */
+  /**
+   * Flushes what is queued and refuses anything later. While the database is down, a held
+   * batch gets one more try, then is let go (the process is stopping; its leases expire).
+   */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#storeWait.cancel();
     await this.flush();
     this.#closed = true;
   }

@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
-import { HttpError, ValidationError, type ValidationIssue } from '../errors.js';
+import { HttpError, STORE_RETRY_AFTER_SECONDS, ValidationError, type ValidationIssue } from '../errors.js';
+import type { StoreHealth } from '../store/health.js';
 import type { HeraldApp } from './types.js';
 
 const LOCATION: Record<string, string> = {
@@ -67,10 +68,22 @@ export function validationIssues(context: string | undefined, errors: AjvError[]
 }
 
 /**
+ * A database fault as the client sees it: 507 `storage_full` when the database cannot grow,
+ * else 503 `store_unavailable` with `Retry-After`. Nothing of the fault itself is in the body;
+ * the log has it once per outage (`StoreHealth`), not once per request.
+ */
+export function storeFaultError(health: StoreHealth, error: unknown): HttpError | null {
+  const fault = health.report(error);
+  if (!fault) return null;
+  if (fault.kind === 'storage_full') return new HttpError('storage_full');
+  return new HttpError('store_unavailable', undefined, { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) });
+}
+
+/**
  * One place turns every failure into Svix's error bodies. Anything unexpected becomes a
  * generic 500 whose details stay in the log, tagged with the request id.
  */
-export function installErrorHandler(app: HeraldApp): void {
+export function installErrorHandler(app: HeraldApp, health: StoreHealth): void {
   app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
     if (error instanceof HttpError) {
       return reply.code(error.status).headers(error.headers).send(error.body());
@@ -116,6 +129,8 @@ export function installErrorHandler(app: HeraldApp): void {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ code: 'bad_request', detail: error.message });
     }
+    const storeFault = storeFaultError(health, error);
+    if (storeFault) return reply.code(storeFault.status).headers(storeFault.headers).send(storeFault.body());
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send(new HttpError('internal_error').body());
   });

@@ -71,7 +71,10 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
     db.deleteFrom('idempotency')
       .where('expires_at', '<=', now)
       .execute()
-      .catch((err) => ctx.logger.warn({ err }, 'could not delete expired idempotency records'));
+      .catch((err) => {
+        if (!ctx.store.health.report(err))
+          ctx.logger.warn({ err }, 'could not delete expired idempotency records');
+      });
   };
 
   const tryClaim = async (key: string): Promise<Claim | null> => {

@@ -26,7 +26,7 @@ export async function startMetricsServer(ctx: HeraldContext, port: number): Prom
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandler(app);
+  installErrorHandler(app, ctx.store.health);
   app.addSchema(HttpErrorOut);
   await healthRoutes(app, ctx);
   await observabilityRoutes(app, ctx);

@@ -108,7 +108,7 @@ export function registerQueueGauges(ctx: HeraldContext): void {
   const snapshot = (): Promise<QueueSnapshot | null> => {
     inFlight ??= readQueueSnapshot(ctx)
       .catch((err: unknown) => {
-        ctx.logger.warn({ err }, 'reading queue metrics failed');
+        if (!ctx.store.health.report(err)) ctx.logger.warn({ err }, 'reading queue metrics failed');
         return null;
       })
       .finally(() => {

@@ -216,7 +216,8 @@ export function startRetention(ctx: HeraldContext, options: RetentionOptions = {
         return report;
       })
       .catch((err: unknown) => {
-        ctx.logger.error({ err }, 'retention purge failed; it runs again at the next interval');
+        if (!ctx.store.health.report(err))
+          ctx.logger.error({ err }, 'retention purge failed; it runs again at the next interval');
         return null;
       })
       .finally(() => {

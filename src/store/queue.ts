@@ -80,4 +80,18 @@ export interface QueueStore {
   takeTokens?(key: string, ratePerSecond: number, want: number): Promise<number>;
   /** The earliest time anything becomes due, or null when nothing is owed. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * Records that worker `owner` is alive at `now` (its row is created on the first beat,
+   * `startedAt` kept from then on). On PostgreSQL on a connection of its own.
+   */
+  beat(owner: string, now: number, startedAt: number): Promise<void>;
+  /**
+   * Finds workers whose last beat is older than `deadBefore`, makes every delivery they lease
+   * due at `now` (keeping `lease_owner`, so the next claim reports it `reclaimed` and a late
+   * outcome from a worker that was only slow still lands if nobody took it over), and deletes
+   * their rows, in one transaction. Returns the dead owners and how many deliveries came back.
+   */
+  releaseDead(now: number, deadBefore: number): Promise<{ owners: string[]; released: number }>;
+  /** Removes `owner`'s heartbeat row (a clean stop). */
+  leave(owner: string): Promise<void>;
 }

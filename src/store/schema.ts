@@ -152,6 +152,13 @@ export interface RateLimitTable {
   updated_at: number;
 }
 
+/** A running worker's heartbeat (0005); the lease owner name is the key. */
+export interface WorkerTable {
+  owner: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
 export interface Database {
   application: ApplicationTable;
   endpoint: EndpointTable;
@@ -164,6 +171,7 @@ export interface Database {
   background_task: BackgroundTaskTable;
   setting: SettingTable;
   rate_limit: RateLimitTable;
+  worker: WorkerTable;
 }
 
 /** Svix's MessageStatus numbers, used for deliveries and attempts. */

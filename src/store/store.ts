@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { StoreHealth } from './health.js';
 import type { QueueStore } from './queue.js';
 import type { Database } from './schema.js';
 
@@ -20,5 +21,12 @@ export interface Store {
   migrate(): Promise<void>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /**
+   * The readiness check: throws unless the database answers a trivial query and takes a tiny
+   * write (on SQLite, also unless it has room to grow). Cheap enough for a probe every second.
+   */
+  check(): Promise<void>;
+  /** Whether the database is usable now, shared by every part of the process. */
+  readonly health: StoreHealth;
   close(): Promise<void>;
 }

@@ -87,7 +87,11 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
         .then((r) => {
           if (Number(r.numUpdatedRows) === 0) abort.abort();
         })
-        .catch((err: unknown) => ctx.logger.warn({ err, taskId: row.id }, 'renewing a task lease failed'));
+        .catch((err: unknown) => {
+          // A database outage is logged once, by the store's health.
+          if (!ctx.store.health.report(err))
+            ctx.logger.warn({ err, taskId: row.id }, 'renewing a task lease failed');
+        });
     }, leaseMs / 3);
     timer.unref();
     return () => clearInterval(timer);
@@ -126,7 +130,7 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
           }
         } while (pollAgain && !stopping.signal.aborted);
       } catch (err) {
-        ctx.logger.error({ err }, 'looking for background tasks failed');
+        if (!ctx.store.health.report(err)) ctx.logger.error({ err }, 'looking for background tasks failed');
       } finally {
         polling = null;
       }

@@ -1,6 +1,7 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
+import { classifyStoreError } from '../../store/faults.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { matchesEventType } from '../event-type/schema-validation.js';
@@ -101,7 +102,8 @@ export class Outbox {
     try {
       outcomes = (await writeBatch(this.#store, entries)).map((fanOut) => (fanOut < 0 ? taken() : fanOut));
     } catch (err) {
-      if (entries.length === 1) outcomes = [err as Error];
+      // The database is down or full: no message caused it, and writing each alone would fail the same way.
+      if (entries.length === 1 || classifyStoreError(err)) outcomes = entries.map(() => err as Error);
       else {
         // One message may have caused it: write each alone, so only that one fails.
         outcomes = [];

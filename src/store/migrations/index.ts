@@ -3,7 +3,8 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_delivery_by_endpoint.js';
 import * as m0003 from './0003_background_task_lease.js';
 import * as m0004 from './0004_message_request_id.js';
-import * as m0005 from './0005_endpoint_version.js';
+import * as m0005 from './0005_worker_heartbeat.js';
+import * as m0007 from './0007_endpoint_version.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -20,7 +21,8 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '0002_delivery_by_endpoint': m0002,
   '0003_background_task_lease': m0003,
   '0004_message_request_id': m0004,
-  '0005_endpoint_version': m0005,
+  '0005_worker_heartbeat': m0005,
+  '0007_endpoint_version': m0007,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

@@ -14,7 +14,11 @@ import { type Database, STATUS } from '../schema.js';
  * completion writes a whole batch with three statements in one transaction.
  */
 export class PostgresQueue implements QueueStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The heartbeat's own connection (falls back to `db`). */
+    private readonly heartbeatDb: Kysely<Database> = db,
+  ) {}
 
   async claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
     const { rows } = await sql<ClaimedDelivery>`
@@ -116,5 +120,36 @@ export class PostgresQueue implements QueueStore {
       next: number | null;
     }>`SELECT MIN(due_at) AS next FROM delivery WHERE due_at IS NOT NULL`.execute(this.db);
     return rows[0]?.next ?? null;
+  }
+
+  async beat(owner: string, now: number, startedAt: number): Promise<void> {
+    await sql`INSERT INTO worker (owner, started_at, heartbeat_at) VALUES (${owner}, ${startedAt}, ${now})
+      ON CONFLICT (owner) DO UPDATE SET heartbeat_at = GREATEST(worker.heartbeat_at, excluded.heartbeat_at)`.execute(
+      this.heartbeatDb,
+    );
+  }
+
+  async releaseDead(now: number, deadBefore: number): Promise<{ owners: string[]; released: number }> {
+    // Every worker runs this every beat: almost always a look at a few rows and nothing to do.
+    const { rows: stale } = await sql<{ owner: string }>`
+      SELECT owner FROM worker WHERE heartbeat_at < ${deadBefore}`.execute(this.db);
+    if (stale.length === 0) return { owners: [], released: 0 };
+    return this.db.transaction().execute(async (trx) => {
+      // Checked again under the row lock: a worker that beat meanwhile is alive after all.
+      const { rows: dead } = await sql<{ owner: string }>`
+        DELETE FROM worker WHERE owner = ANY(${stale.map((r) => r.owner)}::text[]) AND heartbeat_at < ${deadBefore}
+        RETURNING owner`.execute(trx);
+      const owners = dead.map((r) => r.owner);
+      if (owners.length === 0) return { owners, released: 0 };
+      // Leased rows are due at their lease's end, so the partial due index finds them (rare: a death).
+      const result = await sql`
+        UPDATE delivery SET due_at = ${now}, updated_at = ${now}
+        WHERE due_at > ${now} AND lease_owner = ANY(${owners}::text[])`.execute(trx);
+      return { owners, released: Number(result.numAffectedRows ?? 0) };
+    });
+  }
+
+  async leave(owner: string): Promise<void> {
+    await sql`DELETE FROM worker WHERE owner = ${owner}`.execute(this.heartbeatDb);
   }
 }

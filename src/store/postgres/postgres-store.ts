@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { backoffMs } from '../../core/backoff.js';
+import { StoreHealth } from '../health.js';
 import { migrationProvider } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
@@ -34,20 +36,40 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
 }
 
 /**
+ * A pool whose clients can all lose their connection without ending the process. pg-pool
+ * listens for errors on idle clients only; a client checked out when the server goes away
+ * (a restart, `pg_terminate_backend`) emits 'error' with no listener, which Node turns into
+ * an uncaught exception. The query in flight still rejects, and is handled where it was made.
+ */
+function resilientPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+/**
  * PostgreSQL backend: a connection pool for queries, and one dedicated connection that
  * LISTENs so idle workers wake within milliseconds of new work in any process.
  */
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(
+  url: string,
+  options: { applicationName?: string } = {},
+): Promise<Store> {
   const { connectionString, schema } = parsePostgresUrl(url);
+  const appName = options.applicationName ?? `herald:${process.pid}`;
   const clientConfig: pg.ClientConfig = {
     connectionString,
     types,
     connectionTimeoutMillis: 15_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
-  const pool = new pg.Pool({ ...clientConfig, max: 10 });
-  // An idle client that errors (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  // Each connection says whose it is and what for, e.g. `herald:worker:1234/queue` (63 bytes at most).
+  const named = (purpose: string): pg.ClientConfig => ({
+    ...clientConfig,
+    application_name: `${appName}/${purpose}`.slice(0, 63),
+  });
+  const pool = resilientPool({ ...named('db'), max: 10 });
   try {
     const client = await pool.connect();
     client.release();
@@ -63,22 +85,38 @@ export async function openPostgresStore(url: string): Promise<Store> {
   // a database crash may forget the last fraction of a second of them, which only makes those
   // deliveries due again (at least once still holds). Published messages, written through
   // `db`, stay synchronous. The same choice as SQLite's queue commits (synchronous = NORMAL).
-  const queuePool = new pg.Pool({
-    ...clientConfig,
+  const queuePool = resilientPool({
+    ...named('queue'),
     options: [clientConfig.options, '-c synchronous_commit=off'].filter(Boolean).join(' '),
     max: 4,
   });
-  queuePool.on('error', () => {});
   const queueDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: queuePool }) });
+  // The worker's heartbeat has a connection of its own: a pool busy with claims and outcomes
+  // must not delay it past the death threshold and get a live worker's leases released.
+  const heartbeatPool = resilientPool({ ...named('heartbeat'), max: 1 });
+  const heartbeatDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: heartbeatPool }) });
   const due = new EventEmitter();
   due.setMaxListeners(0);
-  const listener = new DueListener(clientConfig, () => due.emit('due'));
+  const listener = new DueListener(named('listen'), () => due.emit('due'));
   let notifying = false;
+  const check = async () => {
+    // A write, not only a read: a server in recovery or a standby after a failover answers reads.
+    await sql`INSERT INTO setting (key, value) VALUES ('herald.health', ${String(Date.now())})
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value`.execute(db);
+  };
+  const where = new URL(connectionString);
+  const health = new StoreHealth(
+    `PostgreSQL ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
+    null,
+    check,
+  );
 
   return {
     dialect: 'postgres',
     db,
-    queue: new PostgresQueue(queueDb),
+    queue: new PostgresQueue(queueDb, heartbeatDb),
+    check,
+    health,
     notifyDue() {
       due.emit('due');
       // Coalesced: one NOTIFY in flight is enough to wake every other process.
@@ -97,7 +135,8 @@ export async function openPostgresStore(url: string): Promise<Store> {
       return () => due.off('due', fn);
     },
     async migrate() {
-      const client = new pg.Client(clientConfig);
+      const client = new pg.Client(named('migrate'));
+      client.on('error', () => {});
       await client.connect();
       try {
         // Several processes starting together: one migrates, the others wait and find nothing to do.
@@ -126,19 +165,26 @@ export async function openPostgresStore(url: string): Promise<Store> {
       await sql`select 1`.execute(db);
     },
     async close() {
+      health.close();
       await listener.stop();
+      await heartbeatDb.destroy();
       await queueDb.destroy();
       await db.destroy();
     },
   };
 }
 
-/** Keeps one LISTEN connection open, reconnecting after errors. */
+/**
+ * Keeps one LISTEN connection open, reconnecting after errors with capped exponential backoff
+ * and jitter; right after each (re)connection it signals due work once, so a worker runs a
+ * catch-up claim for whatever became due while nobody was listening.
+ */
 class DueListener {
   #client: pg.Client | null = null;
   #stopped = false;
   #started = false;
   #retry: NodeJS.Timeout | null = null;
+  #failures = 0;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -161,6 +207,7 @@ class DueListener {
       await client.connect();
       await client.query(`LISTEN ${DUE_CHANNEL}`);
       this.#client = client;
+      this.#failures = 0;
       // Work may have become due while we were not listening.
       this.onNotify();
     } catch {
@@ -174,10 +221,13 @@ class DueListener {
     client.on('error', () => {});
     client.end().catch(() => {});
     if (this.#stopped || this.#retry) return;
-    this.#retry = setTimeout(() => {
-      this.#retry = null;
-      void this.#connect();
-    }, 1_000);
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = null;
+        void this.#connect();
+      },
+      backoffMs(this.#failures++, 250, 5_000),
+    );
     this.#retry.unref();
   }
 

@@ -48,6 +48,22 @@ export class SqliteQueue implements QueueStore {
     return this.#exclusive((s) => (s.nextDue.get() as { next: number | null }).next);
   }
 
+  beat(owner: string, now: number, startedAt: number): Promise<void> {
+    return this.#exclusive((s) => {
+      s.heartbeat.beat.run({ owner, now, startedAt });
+    });
+  }
+
+  releaseDead(now: number, deadBefore: number): Promise<{ owners: string[]; released: number }> {
+    return this.#exclusive((s) => s.heartbeat.releaseDead(now, deadBefore));
+  }
+
+  leave(owner: string): Promise<void> {
+    return this.#exclusive((s) => {
+      s.heartbeat.leave.run({ owner });
+    });
+  }
+
   /** Runs `fn` holding Kysely's connection, so no async Kysely transaction is open meanwhile. */
   #exclusive<T>(fn: (statements: ReturnType<typeof prepareStatements>) => T): Promise<T> {
     // Prepared on first use: the tables do not exist before the first migration.
@@ -102,6 +118,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     RETURNING id AS endpointId, first_failure_at AS firstFailureAt, consecutive_failures AS consecutiveFailures`);
 
   return {
+    heartbeat: prepareHeartbeat(raw),
     // Prepared once: \`raw.pragma()\` prepares anew on every call, twice per queue operation.
     synchronousNormal: raw.prepare('PRAGMA synchronous = NORMAL'),
     synchronousFull: raw.prepare('PRAGMA synchronous = FULL'),
@@ -146,5 +163,31 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           .filter((h) => h !== undefined);
       },
     ),
+  };
+}
+
+/** Worker heartbeats (0005): a beat, the release of dead workers' leases, and a clean leave. */
+function prepareHeartbeat(raw: SqliteDatabase.Database) {
+  const stale = raw.prepare('SELECT owner FROM worker WHERE heartbeat_at < @deadBefore');
+  const forget = raw.prepare(
+    'DELETE FROM worker WHERE owner IN (SELECT value FROM json_each(@owners)) AND heartbeat_at < @deadBefore',
+  );
+  // Leased rows are due at their lease's end, so the partial due index finds them (rare: a death).
+  const releaseLeases = raw.prepare(`
+    UPDATE delivery SET due_at = @now, updated_at = @now
+    WHERE due_at > @now AND lease_owner IN (SELECT value FROM json_each(@owners))`);
+  return {
+    beat: raw.prepare(`
+      INSERT INTO worker (owner, started_at, heartbeat_at) VALUES (@owner, @startedAt, @now)
+      ON CONFLICT (owner) DO UPDATE SET heartbeat_at = MAX(heartbeat_at, excluded.heartbeat_at)`),
+    leave: raw.prepare('DELETE FROM worker WHERE owner = @owner'),
+    releaseDead: raw.transaction((now: number, deadBefore: number) => {
+      const owners = (stale.all({ deadBefore }) as { owner: string }[]).map((r) => r.owner);
+      if (owners.length === 0) return { owners, released: 0 };
+      const list = JSON.stringify(owners);
+      forget.run({ owners: list, deadBefore });
+      const { changes } = releaseLeases.run({ now, owners: list });
+      return { owners, released: changes };
+    }),
   };
 }
