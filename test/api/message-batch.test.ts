@@ -93,11 +93,11 @@ for (const backend of BACKENDS) {
       expect(single.status).toBe(202);
       expect(single.headers.get('content-type')).toBe('application/json; charset=utf-8');
       const read = await herald.api('GET', `/api/v1/app/shop/msg/${single.body.id}`);
-      expect(single.text).toBe(read.text);
+      expect(single.text).toBe(withoutDeliverySummary(read.text));
       const batch = await herald.api('POST', BATCH, { messages: [{ ...message, eventId: 'same-text-2' }] });
       const stored = batch.body.data[0].message;
       const again = await herald.api('GET', `/api/v1/app/shop/msg/${stored.id}`);
-      expect(batch.text).toBe(`{"data":[{"status":202,"message":${again.text}}]}`);
+      expect(batch.text).toBe(`{"data":[{"status":202,"message":${withoutDeliverySummary(again.text)}}]}`);
       const bare = await herald.api('POST', '/api/v1/app/shop/msg?with_content=false', {
         ...message,
         eventId: null,
@@ -250,4 +250,14 @@ for (const backend of BACKENDS) {
       expect((await herald.api('GET', '/api/v1/app/nope')).status).toBe(404);
     });
   });
+}
+
+/**
+ * A message read back carries Herald's delivery summary (`deliveryStatus`, `deliveries`: the
+ * last two fields), which changes as the worker delivers; the 202 is the MessageOut before it.
+ */
+function withoutDeliverySummary(text: string): string {
+  const at = text.indexOf(',"deliveryStatus":');
+  expect(at).toBeGreaterThan(0);
+  return `${text.slice(0, at)}}`;
 }
