@@ -94,7 +94,9 @@ describe('human-readable logs in a terminal', () => {
       ratio: 0.0041234,
       statusCode: 200,
     });
-    expect(formatLogLine(line)).toBe('03:04:05.678 INFO  request completed ms=19.53 ratio=0.0041 statusCode=200\n');
+    expect(formatLogLine(line)).toBe(
+      '03:04:05.678 INFO  request completed ms=19.53 ratio=0.0041 statusCode=200\n',
+    );
   });
 
   it('keeps control characters escaped, so a crafted value cannot forge a second log line', () => {

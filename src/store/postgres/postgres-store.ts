@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { migrationProvider } from '../migrations/index.js';
+import { appliedNames, MIGRATION_NAMES, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -74,6 +74,13 @@ export async function openPostgresStore(url: string): Promise<Store> {
   due.setMaxListeners(0);
   const listener = new DueListener(clientConfig, () => due.emit('due'));
   let notifying = false;
+  // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
+  const migrator = () =>
+    new Migrator({
+      db,
+      provider: migrationProvider({ dialect: 'postgres' }),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
 
   return {
     dialect: 'postgres',
@@ -103,15 +110,9 @@ export async function openPostgresStore(url: string): Promise<Store> {
         // Several processes starting together: one migrates, the others wait and find nothing to do.
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
         if (schema) await client.query(`create schema if not exists "${schema}"`);
-        // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
-        const migrator = new Migrator({
-          db,
-          provider: migrationProvider({ dialect: 'postgres' }),
-          ...(schema ? { migrationTableSchema: schema } : {}),
-        });
         for (let attempt = 1; ; attempt++) {
-          const { error } = await migrator.migrateToLatest();
-          if (!error) break;
+          const { error, results } = await migrator().migrateToLatest();
+          if (!error) return appliedNames(results);
           // Kysely's introspection reads the whole catalog: a schema that another deployment
           // drops meanwhile fails it with 3F000. Nothing was applied; look again.
           if ((error as { code?: string }).code !== '3F000' || attempt >= 5) throw error;
@@ -121,6 +122,14 @@ export async function openPostgresStore(url: string): Promise<Store> {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
         await client.end();
       }
+    },
+    async pendingMigrations() {
+      // A schema that does not exist yet has every migration pending (introspection would fail on it).
+      if (schema) {
+        const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
+        if (found.rows.length === 0) return [...MIGRATION_NAMES];
+      }
+      return pendingNames(await migrator().getMigrations());
     },
     async ping() {
       await sql`select 1`.execute(db);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { migrationProvider } from '../migrations/index.js';
+import { appliedNames, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -32,6 +32,7 @@ export function openSqliteStore(path: string): Store {
   const due = new EventEmitter();
   due.setMaxListeners(0);
 
+  const migrator = () => new Migrator({ db, provider: migrationProvider({ dialect: 'sqlite' }) });
   return {
     dialect: 'sqlite',
     db,
@@ -42,11 +43,12 @@ export function openSqliteStore(path: string): Store {
       return () => due.off('due', listener);
     },
     async migrate() {
-      const { error } = await new Migrator({
-        db,
-        provider: migrationProvider({ dialect: 'sqlite' }),
-      }).migrateToLatest();
+      const { error, results } = await migrator().migrateToLatest();
       if (error) throw error;
+      return appliedNames(results);
+    },
+    async pendingMigrations() {
+      return pendingNames(await migrator().getMigrations());
     },
     async ping() {
       raw.prepare('select 1').get();
