@@ -38,7 +38,7 @@ export async function spawnHerald(
 ): Promise<HeraldProcess> {
   const port = Number(env.HERALD_PORT ?? (await freePort()));
   let output = '';
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, role], {
+  const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, role], {
     env: {
       PATH: process.env.PATH,
       HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -91,7 +91,7 @@ export async function runHerald(
     let output = '';
     let stdout = '';
     let stderr = '';
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(cwd ? { cwd } : {}),

@@ -2,8 +2,9 @@
  * `herald verify`: checks a webhook captured elsewhere (a request log, a tunnel inspector) the way
  * a receiver would, to tell a wrong secret from a re-serialised body or a stale timestamp.
  */
+
+import { createVerifier, DEFAULT_TOLERANCE_SECONDS, WebhookVerificationError } from '@herald/verify';
 import { Option } from 'commander';
-import { createVerifier, DEFAULT_TOLERANCE_SECONDS, WebhookVerificationError } from '../../verify/index.js';
 import { type CliIo, EXIT_USAGE, helpEpilogue, type Register, runCommands } from '../command.js';
 
 const EXPLANATIONS: Record<string, string> = {
