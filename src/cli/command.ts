@@ -80,7 +80,8 @@ function createProgram(io: CliIo, version: string): Command {
   return new Command('herald')
     .version(version, '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit (does nothing else)')
-    .helpCommand(false)
+    // `herald help [command]` as before commander; the command groups turn it off for themselves.
+    .helpCommand('help [command]', 'print the help of a command')
     .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
