@@ -56,6 +56,12 @@ function explain(err: unknown): string | null {
   return null;
 }
 
+// `npx herald --help | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 // `herald` alone is `herald serve` (the quick start); any other word must name a command.
 const argv = process.argv.length > 2 ? process.argv.slice(2) : ['serve'];
 runCommands(
