@@ -77,17 +77,19 @@ export async function runCommands(
 
 /** `herald …` with nothing registered yet: streams, exit handling and help layout set once, inherited by every command. */
 function createProgram(io: CliIo, version: string): Command {
-  return new Command('herald')
-    .version(version, '-v, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'print this help and exit (does nothing else)')
-    // `herald help [command]` as before commander; the command groups turn it off for themselves.
-    .helpCommand('help [command]', 'print the help of a command')
-    .enablePositionalOptions()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    })
-    .exitOverride();
+  return (
+    new Command('herald')
+      .version(version, '-v, --version', 'print the version and exit')
+      .helpOption('-h, --help', 'print this help and exit (does nothing else)')
+      // `herald help [command]` as before commander; the command groups turn it off for themselves.
+      .helpCommand('help [command]', 'print the help of a command')
+      .enablePositionalOptions()
+      .configureOutput({
+        writeOut: (text) => io.stdout.write(text),
+        writeErr: (text) => io.stderr.write(text),
+      })
+      .exitOverride()
+  );
 }
 
 /** After a mistake, each command names its own help (verify, which asks for the whole usage, keeps it). */
