@@ -1,8 +1,29 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const verifySource = (entry: string) =>
+  fileURLToPath(new URL(`./packages/verify/src/${entry}.ts`, import.meta.url));
+
 export default defineConfig({
+  // Tests run the receivers' package from its sources (like the `herald-source` export condition
+  // child processes use), so they need no build of packages/verify; test/verify/package.test.ts
+  // checks the built, packed package.
+  resolve: {
+    alias: [
+      ...['express', 'fastify', 'hono', 'scheme'].map((entry) => ({
+        find: `@herald/verify/${entry}`,
+        replacement: verifySource(entry),
+      })),
+      { find: /^@herald\/verify$/, replacement: verifySource('index') },
+    ],
+  },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'packages/*/src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'examples/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     globalSetup: ['test/global-setup.ts'],

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { browserSkipReason } from './ui/chromium.js';
 
 /**
  * Runs once before the suite: finds out whether PostgreSQL is reachable so that the
@@ -6,6 +7,14 @@ import pg from 'pg';
  * instead of passing quietly on SQLite alone.
  */
 export default async function globalSetup({ provide }: { provide: (key: string, value: unknown) => void }) {
+  const noBrowser = browserSkipReason();
+  if (noBrowser) {
+    const line = '!'.repeat(78);
+    console.warn(
+      `\n${line}\n!! ${noBrowser}.\n` +
+        `!! The browser tests (test/ui/*.e2e.test.ts) are SKIPPED. With CI=true they run, and fail without it.\n${line}\n`,
+    );
+  }
   const url = process.env.HERALD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   try {

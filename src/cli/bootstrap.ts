@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { newId } from '../core/ids.js';
@@ -6,10 +6,49 @@ import { generateToken, hashToken } from '../domains/auth/tokens.js';
 import { generateMainSecret, MainKeyring } from '../signing/main-key.js';
 import type { Store } from '../store/store.js';
 
-function writePrivateFile(path: string, content: string): void {
-  writeFileSync(path, content, { mode: 0o600 });
-  // mode only applies when the file is created; make sure an existing one is private too.
-  chmodSync(path, 0o600);
+/** A generated file that would replace one already there: Herald never overwrites them. */
+export class GeneratedFileExistsError extends Error {}
+
+/**
+ * Creates `path` readable only by its owner. Exclusive (`wx`): a file already there is never
+ * replaced, even by a process racing this one; that is refused with one line saying what to do.
+ */
+function writePrivateFile(path: string, content: string, what: string): void {
+  try {
+    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    throw new GeneratedFileExistsError(
+      `${path} already exists and was not overwritten; move it away (or set HERALD_DATA_DIR) to let Herald write ${what}`,
+    );
+  }
+}
+
+/**
+ * Names the database in a file name: `sqlite:./data/b.db` gives `data-b.db`,
+ * `postgres://u:pw@db:5432/herald?schema=acme` gives `db-5432-herald-acme` (never the credentials).
+ */
+export function databaseLabel(databaseUrl: string): string {
+  let parts: string[];
+  if (databaseUrl.startsWith('sqlite:')) parts = [databaseUrl.slice('sqlite:'.length)];
+  else {
+    const url = new URL(databaseUrl);
+    parts = [url.hostname, url.port || '5432', url.pathname.slice(1), url.searchParams.get('schema') ?? ''];
+  }
+  return parts
+    .join('-')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '');
+}
+
+/**
+ * Where a new admin token is written: `admin-token`, unless that file exists — then it belongs to
+ * another database (this one has no admin token yet), e.g. a second installation sharing the data
+ * directory, and is kept: the new token goes to `admin-token.<database>` beside it.
+ */
+function adminTokenFile(dataDir: string, databaseUrl: string): string {
+  const plain = join(dataDir, 'admin-token');
+  return existsSync(plain) ? `${plain}.${databaseLabel(databaseUrl)}` : plain;
 }
 
 /**
@@ -23,18 +62,19 @@ export function loadKeyring(
   if (config.mainSecret) return MainKeyring.fromSecrets(config.mainSecret, config.mainSecretPrevious);
   mkdirSync(config.dataDir, { recursive: true });
   const path = join(config.dataDir, 'main.key');
-  if (!existsSync(path)) writePrivateFile(path, `${generateMainSecret()}\n`);
+  if (!existsSync(path)) writePrivateFile(path, `${generateMainSecret()}\n`, 'a new main key');
   return MainKeyring.fromSecrets(readFileSync(path, 'utf8').trim(), config.mainSecretPrevious);
 }
 
 /**
  * First start: with no `HERALD_ADMIN_TOKEN` and no admin token stored yet, creates one,
  * stores only its hash, and shows it once (returned for printing, and written to a file
- * in the data directory readable only by its owner).
+ * in the data directory readable only by its owner). The file is written before the hash is
+ * stored, so a refused file leaves the database without a token to lose.
  */
 export async function ensureAdminToken(
   store: Store,
-  config: Pick<Config, 'adminToken' | 'dataDir'>,
+  config: Pick<Config, 'adminToken' | 'dataDir' | 'databaseUrl'>,
   now: number,
 ): Promise<{ token: string; file: string } | null> {
   if (config.adminToken) return null;
@@ -45,6 +85,9 @@ export async function ensureAdminToken(
     .executeTakeFirst();
   if (existing) return null;
   const token = generateToken('admin');
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = adminTokenFile(config.dataDir, config.databaseUrl);
+  writePrivateFile(file, `${token}\n`, `the admin token of ${databaseLabel(config.databaseUrl)}`);
   await store.db
     .insertInto('token')
     .values({
@@ -56,8 +99,5 @@ export async function ensureAdminToken(
       created_at: now,
     })
     .execute();
-  mkdirSync(config.dataDir, { recursive: true });
-  const file = join(config.dataDir, 'admin-token');
-  writePrivateFile(file, `${token}\n`);
   return { token, file };
 }

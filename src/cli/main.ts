@@ -1,80 +1,50 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
 import { MainSecretConfigError } from '../signing/main-key.js';
 import { StoreUnavailableError } from '../store/open.js';
-import { createRuntime } from './runtime.js';
-import { startHerald } from './serve.js';
+import { VERSION } from '../version.js';
+import { GeneratedFileExistsError } from './bootstrap.js';
+import { helpEpilogue, runCommands } from './command.js';
+import { registerEventTypesCommand } from './commands/event-types.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerSecretsCommand } from './commands/secrets.js';
+import { registerServiceCommands } from './commands/service.js';
+import { registerVerifyCommand } from './commands/verify.js';
+import { MigrationsPendingError } from './runtime.js';
 
-const USAGE = `Usage: herald <command>
-
-Commands:
-  serve                 API, worker and UI in one process (the default)
-  api                   the HTTP API only (scale out on PostgreSQL)
-  worker                the delivery worker only (scale out on PostgreSQL)
-  migrate               apply database migrations and exit
-  verify                verify a signed webhook (see herald verify --help)
-  secrets generate-main-key | rotate-main-key
-  event-types import FILE | export [FILE]
-
-Configuration comes from HERALD_* environment variables (see the README).`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command = 'serve', ...rest] = argv;
-  switch (command) {
-    case 'serve':
-    case 'api':
-    case 'worker': {
-      const running = await startHerald(command, loadConfig(), (line) => process.stdout.write(line));
-      await new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          process.stderr.write(`herald: ${signal} received, finishing in-flight deliveries\n`);
-          running.stop().then(resolve, (err) => {
-            process.stderr.write(`herald: shutdown failed: ${(err as Error).message}\n`);
-            resolve();
-          });
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
-      return 0;
-    }
-    case 'migrate': {
-      const runtime = await createRuntime(loadConfig(), { role: 'migrate' });
-      await runtime.close();
-      process.stdout.write('herald: database is up to date\n');
-      return 0;
-    }
-    case 'verify': {
-      const { runVerifyCommand } = await import('./commands/verify.js');
-      return runVerifyCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-    }
-    case 'secrets': {
-      const { runSecretsCommand } = await import('./commands/secrets.js');
-      return runSecretsCommand(rest);
-    }
-    case 'event-types': {
-      const { runEventTypesCommand } = await import('./commands/event-types.js');
-      return runEventTypesCommand(rest);
-    }
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    default:
-      process.stderr.write(`herald: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
-  }
-}
+/** Every `herald` command, in the order `herald --help` lists them. */
+const COMMANDS = [
+  registerServiceCommands,
+  registerMigrateCommand,
+  registerVerifyCommand,
+  registerSecretsCommand,
+  registerEventTypesCommand,
+  (program: import('commander').Command) => {
+    program
+      .description('Herald: self-hosted webhook delivery, wire-compatible with the Svix API')
+      .addHelpText(
+        'after',
+        helpEpilogue(
+          ['HERALD_DATABASE_URL', 'HERALD_PORT', 'HERALD_CONFIG', 'HERALD_*'],
+          [
+            'npx herald                # same as herald serve',
+            'npx herald serve --help',
+            'npx herald --version',
+          ],
+          "Run `herald <command> --help` for a command's options, environment variables and examples.",
+        ),
+      );
+  },
+];
 
 /** Start-up failures the operator can fix: one clear line, no stack trace. */
 function explain(err: unknown): string | null {
   if (
     err instanceof ConfigError ||
     err instanceof MainSecretConfigError ||
-    err instanceof StoreUnavailableError
+    err instanceof StoreUnavailableError ||
+    err instanceof GeneratedFileExistsError ||
+    err instanceof MigrationsPendingError
   )
     return err.message;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
@@ -86,7 +56,20 @@ function explain(err: unknown): string | null {
   return null;
 }
 
-main(process.argv.slice(2)).then(
+// `npx herald --help | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+// `herald` alone is `herald serve` (the quick start); any other word must name a command.
+const argv = process.argv.length > 2 ? process.argv.slice(2) : ['serve'];
+runCommands(
+  COMMANDS,
+  argv,
+  { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  VERSION,
+).then(
   (code) => {
     process.exitCode = code;
   },

@@ -15,12 +15,25 @@ export interface Runtime {
   client: DeliveryClient;
   /** Shown once on first start; null otherwise. */
   createdAdminToken: { token: string; file: string } | null;
+  /** The migrations this start applied, oldest first (empty when there were none, or with `migrate: false`). */
+  appliedMigrations: string[];
   close(): Promise<void>;
+}
+
+/** The database has migrations this process may not apply itself (a worker): one line says what to run. */
+export class MigrationsPendingError extends Error {
+  constructor(pending: readonly string[]) {
+    super(
+      `the database is not migrated (${pending.length} pending: ${pending.join(', ')}): run \`herald migrate\` first ` +
+        '(`herald serve` and `herald api` migrate on start)',
+    );
+  }
 }
 
 /**
  * Builds the shared context from a loaded config: opens (and by default migrates) the
- * store, loads the main key, and makes the first admin token when there is none.
+ * store, loads the main key, and makes the first admin token when there is none. With
+ * `migrate: false` (a worker) a database with migrations pending is refused, not changed.
  */
 export async function createRuntime(
   config: Readonly<Config>,
@@ -55,7 +68,12 @@ export async function createRuntime(
     await store.close();
   };
   try {
-    if (options.migrate ?? true) await store.migrate();
+    let appliedMigrations: string[] = [];
+    if (options.migrate ?? true) appliedMigrations = await store.migrate();
+    else {
+      const pending = await store.pendingMigrations();
+      if (pending.length > 0) throw new MigrationsPendingError(pending);
+    }
     const now = options.now ?? Date.now;
     const ctx: HeraldContext = {
       config,
@@ -67,7 +85,7 @@ export async function createRuntime(
       now,
     };
     const createdAdminToken = await ensureAdminToken(store, config, now());
-    return { ctx, client, createdAdminToken, close };
+    return { ctx, client, createdAdminToken, appliedMigrations, close };
   } catch (err) {
     await close().catch(() => {});
     throw err;

@@ -5,7 +5,7 @@ import { startTaskRunner, type TaskRunner } from '../domains/background-task/run
 import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
 import { startRetention } from '../retention/purge.js';
 import { USER_AGENT } from '../version.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -13,6 +13,19 @@ export type Role = 'serve' | 'api' | 'worker';
 export interface RunningHerald {
   url: string | null;
   stop(): Promise<void>;
+}
+
+/** Shows a newly created admin token once, saying which file holds the copy. */
+export function announceAdminToken(
+  runtime: Pick<Runtime, 'createdAdminToken'>,
+  print: (line: string) => void,
+): void {
+  const created = runtime.createdAdminToken;
+  if (!created) return;
+  print(
+    `\nHerald created an admin API token. It is shown once; a copy is in ${created.file} (readable only by you):\n\n` +
+      `    ${created.token}\n\n`,
+  );
 }
 
 /**
@@ -27,12 +40,7 @@ export async function startHerald(
 ): Promise<RunningHerald> {
   const runtime = await createRuntime(config, { migrate: role !== 'worker', role });
   const { ctx } = runtime;
-  if (runtime.createdAdminToken) {
-    print(
-      `\nHerald created an admin API token. It is shown once; a copy is in ${runtime.createdAdminToken.file} (readable only by you):\n\n` +
-        `    ${runtime.createdAdminToken.token}\n\n`,
-    );
-  }
+  announceAdminToken(runtime, print);
   let dispatcher: Dispatcher | null = null;
   if (role !== 'api') {
     dispatcher = new Dispatcher(ctx, { client: runtime.client, userAgent: USER_AGENT });

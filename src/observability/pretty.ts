@@ -12,8 +12,15 @@ const COLORS: Record<number, string> = { 10: '90', 20: '36', 30: '32', 40: '33',
 /** Fields every line has or that the layout already shows. */
 const HIDDEN = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname', 'err']);
 
-/** A value as it reads best after `key=`: bare when it is one plain word, JSON otherwise. */
+/**
+ * A value as it reads best after `key=`: bare when it is one plain word, JSON otherwise.
+ * Fractional numbers (durations from `performance.now()`, ratios) are shown to 2 decimals, or
+ * 2 significant digits below 1: `ms=19.53305999999975` says no more than `ms=19.53`, and a ratio
+ * of 0.004 stays visible. The JSON logs keep every digit.
+ */
 function formatValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isInteger(value) && Number.isFinite(value))
+    return String(Math.abs(value) >= 1 ? Math.round(value * 100) / 100 : Number(value.toPrecision(2)));
   if (typeof value === 'string') return /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
   if (value === null || typeof value !== 'object') return String(value);
   return JSON.stringify(value);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { ed25519RawPublicKey, ed25519Seed } from '@herald/verify/scheme';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ed25519RawPublicKey, ed25519Seed } from '../verify/scheme.js';
 import { generateEndpointSecret, parseEndpointSecret, parseOrThrow, publicSecretForm } from './secrets.js';
 
 function refusal(secret: string): string {

@@ -17,7 +17,7 @@ import {
   ed25519Seed,
   HMAC_SECRET_PREFIX,
   readEd25519SecretBytes,
-} from '../verify/scheme.js';
+} from '@herald/verify/scheme';
 
 /** Bytes of a generated HMAC secret: Svix's size, 192 bits, the spec's minimum. */
 const HMAC_SECRET_DEFAULT_BYTES = 24;

@@ -1,9 +1,9 @@
+import { verify } from '@herald/verify';
 import fc from 'fast-check';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as Svix1Webhook } from 'svix1';
 import { Webhook as Svix2Webhook } from 'svix2';
 import { describe, expect, it } from 'vitest';
-import { verify } from '../verify/verify.js';
 import { generateEndpointSecret, parseOrThrow, publicSecretForm } from './secrets.js';
 import { parseSigningSecrets, signatureHeader, webhookHeaders } from './sign.js';
 

@@ -3,7 +3,7 @@
  * headers a delivery carries.
  */
 import { sign as ed25519Sign } from 'node:crypto';
-import { hmacSignature, signedContent } from '../verify/scheme.js';
+import { hmacSignature, signedContent } from '@herald/verify/scheme';
 import { type ParsedSecret, parseOrThrow } from './secrets.js';
 
 /** Options of {@link webhookHeaders}. */

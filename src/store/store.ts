@@ -17,8 +17,13 @@ export interface Store {
   notifyDue(): void;
   /** Calls `listener` when work became due; returns the unsubscribe function. */
   onDue(listener: () => void): () => void;
-  /** Applies pending migrations; safe when several processes start at once. */
-  migrate(): Promise<void>;
+  /**
+   * Applies pending migrations; safe when several processes start at once. Returns the names of
+   * the migrations this call applied, oldest first (empty when the database was up to date).
+   */
+  migrate(): Promise<string[]>;
+  /** The names of the migrations not yet applied, oldest first; the database is not changed. */
+  pendingMigrations(): Promise<string[]>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   /**

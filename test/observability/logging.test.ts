@@ -85,6 +85,20 @@ describe('human-readable logs in a terminal', () => {
     );
   });
 
+  it('rounds fractional numbers such as durations to 2 decimals', () => {
+    const line = JSON.stringify({
+      level: 30,
+      time: '2030-01-02T03:04:05.678Z',
+      msg: 'request completed',
+      ms: 19.53305999999975,
+      ratio: 0.0041234,
+      statusCode: 200,
+    });
+    expect(formatLogLine(line)).toBe(
+      '03:04:05.678 INFO  request completed ms=19.53 ratio=0.0041 statusCode=200\n',
+    );
+  });
+
   it('keeps control characters escaped, so a crafted value cannot forge a second log line', () => {
     const line = JSON.stringify({
       level: 40,

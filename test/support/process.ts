@@ -5,6 +5,8 @@ import { expect } from 'vitest';
 import { TEST_ADMIN_TOKEN, TEST_MAIN_SECRET } from './herald.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** tsx by path, so a child started in another directory (a fresh temporary one) still finds it. */
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 /** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
 export async function freePort(): Promise<number> {
@@ -36,7 +38,7 @@ export async function spawnHerald(
 ): Promise<HeraldProcess> {
   const port = Number(env.HERALD_PORT ?? (await freePort()));
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, role], {
+  const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, role], {
     env: {
       PATH: process.env.PATH,
       HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -76,24 +78,33 @@ export async function spawnHerald(
   return { child, url, output: () => output, exited };
 }
 
-/** Runs `herald …args` to completion and returns its exit code and output. */
+/**
+ * Runs `herald …args` to completion (in `cwd` when given) and returns its exit code and output
+ * (stdout and stderr together, and each apart).
+ */
 export async function runHerald(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number; output: string }> {
+  cwd?: string,
+): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    let stdout = '';
+    let stderr = '';
+    const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd ? { cwd } : {}),
     });
     child.stdout.on('data', (d) => {
       output += String(d);
+      stdout += String(d);
     });
     child.stderr.on('data', (d) => {
       output += String(d);
+      stderr += String(d);
     });
-    child.on('exit', (code) => resolve({ code: code ?? -1, output }));
+    child.on('exit', (code) => resolve({ code: code ?? -1, output, stdout, stderr }));
   });
 }
 

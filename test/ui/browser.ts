@@ -3,9 +3,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { describe } from 'vitest';
+import { browserSkipReason, CHROMIUM } from './chromium.js';
 
-/** Debian's Chromium; `.ci/run` installs it (`apt-get install -y chromium`) when it is missing. */
-export const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM } from './chromium.js';
+
+/**
+ * `describe` for tests that drive a real browser. Without Chromium (and outside CI) the block is
+ * skipped, loudly: its name and the reason go to stderr, and the suite's opening banner says it too.
+ */
+export function describeInBrowser(name: string, body: () => void): void {
+  const reason = browserSkipReason();
+  if (reason) process.stderr.write(`\n!! SKIPPED browser tests "${name}": ${reason}\n`);
+  describe.runIf(reason === null)(name, body);
+}
 
 /**
  * Where the end-to-end run leaves screenshots of the main screens: a temporary folder, so a test

@@ -1,14 +1,14 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { eventually, startTestHerald, TEST_ADMIN_TOKEN, type TestHerald } from '../support/herald.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { type BrowserGlobals, launchBrowser, screenshot, watchErrors } from './browser.js';
+import { type BrowserGlobals, describeInBrowser, launchBrowser, screenshot, watchErrors } from './browser.js';
 
 const INVOICE_EXAMPLE = { invoiceId: 'in_1001', amount: 4200, currency: 'usd' };
 const TIMEOUT = { timeout: 90_000 };
 
-describe('sqlite: the operator dashboard in a real browser', () => {
+describeInBrowser('sqlite: the operator dashboard in a real browser', () => {
   let herald: TestHerald;
   let receiver: Receiver;
   let browser: Browser;

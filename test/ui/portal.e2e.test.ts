@@ -1,12 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { type BrowserGlobals, launchBrowser, screenshot, watchErrors } from './browser.js';
+import { type BrowserGlobals, describeInBrowser, launchBrowser, screenshot, watchErrors } from './browser.js';
 
 const TIMEOUT = { timeout: 90_000 };
 
-describe('sqlite: the consumer portal in a real browser', () => {
+describeInBrowser('sqlite: the consumer portal in a real browser', () => {
   let herald: TestHerald;
   let receiver: Receiver;
   let browser: Browser;

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
 import YAML from 'yaml';
-import { type Config, loadConfig } from '../../config/index.js';
 import type { HeraldContext } from '../../context.js';
 import { catalogWebhooksDocument, exportCatalog, importCatalog } from '../../domains/event-type/catalog.js';
 import {
@@ -9,95 +8,116 @@ import {
   formatFromPath,
   parseCatalogFile,
 } from '../../domains/event-type/catalog-file.js';
-import { createRuntime } from '../runtime.js';
+import {
+  type CliIo,
+  CommandFailure,
+  DATABASE_ENV,
+  EXIT_USAGE,
+  helpEpilogue,
+  type Register,
+  runCommands,
+} from '../command.js';
 
-const USAGE = `Usage:
-  herald event-types import FILE [--dry-run]
-      Applies a catalog file (.yaml, .yml or .json): creates the event types it lists that are
-      missing, updates those that differ, leaves the others untouched. Never deletes.
-  herald event-types export [FILE] [--format yaml|json]
-      Writes the whole catalog (archived event types included) to FILE, or to stdout.
-  herald event-types openapi [FILE] [--title TITLE] [--version VERSION]
-      Writes the OpenAPI 3.1 document whose "webhooks" section describes every live event type
-      (JSON; YAML when FILE ends in .yaml or .yml).
-
-They run against the database configured by HERALD_* variables (HERALD_DATABASE_URL, …).`;
-
-/** Where the command writes, and (tests) which configuration it runs with. */
-export interface EventTypesCommandIo {
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
-  /** Used instead of `loadConfig()`: tests point the command at their own database. */
-  config?: Readonly<Config>;
-}
-
-/** A mistake in the command line or the file: reported in one line, exit code 1 or 2. */
-class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+const ENV = [...DATABASE_ENV, 'HERALD_LOG_LEVEL'];
 
 /**
  * `herald event-types import | export | openapi`: the event catalog as code, so it can live in
- * the platform's repository and be applied in CI. Returns the exit code: 0 done, 1 the file or
- * the catalog was refused, 2 a usage error.
+ * the platform's repository and be applied in CI. Exit codes: 0 done, 1 the file or the
+ * catalog was refused, 2 a usage error.
  */
-export async function runEventTypesCommand(args: string[], io: EventTypesCommandIo = {}): Promise<number> {
-  const stdout = io.stdout ?? process.stdout;
-  const stderr = io.stderr ?? process.stderr;
-  const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case 'import':
-        return await runImport(rest, io, stdout, stderr);
-      case 'export':
-        return await runExport(rest, io, stdout, stderr);
-      case 'openapi':
-        return await runOpenApi(rest, io, stdout, stderr);
-      case 'help':
-      case '--help':
-      case '-h':
-        stdout.write(`${USAGE}\n`);
-        return 0;
-      default:
-        throw new CommandError(sub ? `unknown subcommand "${sub}"` : 'a subcommand is required', 2);
-    }
-  } catch (err) {
-    if (!(err instanceof CommandError)) throw err;
-    stderr.write(`herald event-types: ${err.message}\n`);
-    if (err.exitCode === 2) stderr.write(`\n${USAGE}\n`);
-    return err.exitCode;
-  }
+export const registerEventTypesCommand: Register = (program, cli) => {
+  const eventTypes = program
+    .command('event-types')
+    .helpCommand(false)
+    .description(
+      'the event catalog as code: import a catalog file, export it, or publish its OpenAPI document',
+    )
+    .addHelpText(
+      'after',
+      helpEpilogue(ENV, [
+        'npx herald event-types import examples/catalog/billing.yaml --dry-run',
+        'npx herald event-types export catalog.yaml',
+      ]),
+    );
+  eventTypes
+    .command('import')
+    .description(
+      'apply a catalog file (.yaml, .yml or .json): create the event types it lists that are missing, update those that differ, leave the others untouched',
+    )
+    .argument('<file>', 'the catalog file')
+    .option('--dry-run', 'show what would change and write nothing')
+    .addHelpText(
+      'after',
+      helpEpilogue(
+        ENV,
+        [
+          'npx herald event-types import examples/catalog/billing.yaml --dry-run',
+          'npx herald event-types import examples/catalog/billing.yaml',
+        ],
+        'Never deletes (mark an event type archived: true instead). All or nothing: an invalid file is\nrefused with every problem listed and exit code 1, and nothing is written.',
+      ),
+    )
+    .action(async (file: string, options: { dryRun?: boolean }) => {
+      cli.exit(await runImport(file, options.dryRun === true, cli.io));
+    });
+  eventTypes
+    .command('export')
+    .description('write the whole catalog (archived event types included) to FILE, or to stdout')
+    .argument('[file]', 'where to write it (format from the extension: .yaml, .yml or .json)')
+    .addOption(
+      new Option('--format <format>', 'yaml or json (default: from FILE, else yaml)').choices([
+        'yaml',
+        'json',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      helpEpilogue(ENV, [
+        'npx herald event-types export',
+        'npx herald event-types export --format json > catalog.json',
+      ]),
+    )
+    .action(async (file: string | undefined, options: { format?: CatalogFormat }) => {
+      cli.exit(await runExport(file, options.format, cli.io));
+    });
+  eventTypes
+    .command('openapi')
+    .description(
+      'write the OpenAPI 3.1 document whose "webhooks" section describes every live event type, to FILE (JSON, or YAML for .yaml/.yml) or stdout',
+    )
+    .argument('[file]', 'where to write it')
+    .option('--title <title>', 'the document title')
+    .option('--version <version>', 'the document version')
+    .addHelpText(
+      'after',
+      helpEpilogue(ENV, [
+        'npx herald event-types openapi webhooks.json --title "Acme webhooks" --version 2024-06-01',
+      ]),
+    )
+    .action(async (file: string | undefined, options: { title?: string; version?: string }) => {
+      cli.exit(await runOpenApi(file, options, cli.io));
+    });
+};
+
+/** Runs `herald event-types …args` (tests call it in-process with their own config); returns the exit code. */
+export function runEventTypesCommand(args: string[], io: Partial<CliIo> = {}): Promise<number> {
+  return runCommands([registerEventTypesCommand], ['event-types', ...args], {
+    stdin: io.stdin ?? process.stdin,
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    ...(io.config ? { config: io.config } : {}),
+  });
 }
 
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean' }>) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new CommandError((err as Error).message, 2);
-  }
-}
-
-/** At most one positional argument: the file. */
-function fileArgument(positionals: string[], required: boolean): string | undefined {
-  if (positionals.length > 1) throw new CommandError(`unexpected argument "${positionals[1]}"`, 2);
-  if (required && positionals.length === 0) throw new CommandError('FILE is required', 2);
-  return positionals[0];
-}
-
-async function withContext<T>(
-  io: EventTypesCommandIo,
-  stderr: NodeJS.WritableStream,
-  run: (ctx: HeraldContext) => Promise<T>,
-): Promise<T> {
+async function withContext<T>(io: CliIo, run: (ctx: HeraldContext) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { createRuntime }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../runtime.js'),
+  ]);
   const runtime = await createRuntime(io.config ?? loadConfig());
   // A fresh database gets its first admin token here rather than at `herald serve`: say where it went.
   if (runtime.createdAdminToken)
-    stderr.write(`herald: created the first admin token, saved in ${runtime.createdAdminToken.file}\n`);
+    io.stderr.write(`herald: created the first admin token, saved in ${runtime.createdAdminToken.file}\n`);
   try {
     return await run(runtime.ctx);
   } finally {
@@ -105,111 +125,80 @@ async function withContext<T>(
   }
 }
 
-async function runImport(
-  args: string[],
-  io: EventTypesCommandIo,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
-) {
-  const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
-  const file = fileArgument(positionals, true) as string;
+async function runImport(file: string, dryRun: boolean, io: CliIo): Promise<number> {
   const format = formatFromPath(file);
-  if (!format) throw new CommandError(`cannot tell the format of ${file}: name it .yaml, .yml or .json`, 1);
+  if (!format) throw new CommandFailure(`cannot tell the format of ${file}: name it .yaml, .yml or .json`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CommandError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 1);
+    throw new CommandFailure(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const parsed = parseCatalogFile(text, format);
   if (!parsed.ok) {
     const lines = parsed.errors.map((e) => `  - ${e}`).join('\n');
-    throw new CommandError(
+    throw new CommandFailure(
       `${file} was not imported (${parsed.errors.length} problem(s)); nothing was changed:\n${lines}`,
-      1,
     );
   }
-  const dryRun = values['dry-run'] === true;
-  const summary = await withContext(io, stderr, (ctx) => importCatalog(ctx, parsed.eventTypes, { dryRun }));
+  const summary = await withContext(io, (ctx) => importCatalog(ctx, parsed.eventTypes, { dryRun }));
   for (const [verb, names] of [
     ['create', summary.created],
     ['update', summary.updated],
   ] as const) {
-    for (const name of names) stdout.write(`  ${dryRun ? `would ${verb}` : `${verb}d`} ${name}\n`);
+    for (const name of names) io.stdout.write(`  ${dryRun ? `would ${verb}` : `${verb}d`} ${name}\n`);
   }
-  stdout.write(
+  io.stdout.write(
     `${dryRun ? 'dry run, nothing written: would have ' : ''}created ${summary.created.length}, ` +
       `updated ${summary.updated.length}, unchanged ${summary.unchanged.length}\n`,
   );
   return 0;
 }
 
-function formatOption(value: string | undefined, file: string | undefined): CatalogFormat {
-  if (value !== undefined) {
-    if (value !== 'yaml' && value !== 'json') throw new CommandError(`--format must be yaml or json`, 2);
-    return value;
-  }
-  if (file === undefined) return 'yaml';
-  const fromPath = formatFromPath(file);
-  if (!fromPath)
-    throw new CommandError(`cannot tell the format of ${file}: name it .yaml or .json, or pass --format`, 2);
-  return fromPath;
-}
-
 /** Writes `text` to `file`, or to stdout when there is none; says where it went on stderr. */
-function output(
-  text: string,
-  file: string | undefined,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
-  what: string,
-) {
+function output(text: string, file: string | undefined, io: CliIo, what: string) {
   if (file === undefined) {
-    stdout.write(text);
+    io.stdout.write(text);
     return;
   }
   try {
     writeFileSync(file, text);
   } catch (err) {
-    throw new CommandError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 1);
+    throw new CommandFailure(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  stderr.write(`herald: wrote ${what} to ${file}\n`);
+  io.stderr.write(`herald: wrote ${what} to ${file}\n`);
 }
 
 async function runExport(
-  args: string[],
-  io: EventTypesCommandIo,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
-) {
-  const { values, positionals } = parse(args, { format: { type: 'string' } });
-  const file = fileArgument(positionals, false);
-  const format = formatOption(values.format as string | undefined, file);
-  const text = await withContext(io, stderr, (ctx) => exportCatalog(ctx, format));
-  output(text, file, stdout, stderr, 'the event catalog');
+  file: string | undefined,
+  format: CatalogFormat | undefined,
+  io: CliIo,
+): Promise<number> {
+  const fromPath = file === undefined ? 'yaml' : formatFromPath(file);
+  const chosen = format ?? fromPath;
+  if (!chosen)
+    throw new CommandFailure(
+      `cannot tell the format of ${file}: name it .yaml or .json, or pass --format`,
+      EXIT_USAGE,
+    );
+  const text = await withContext(io, (ctx) => exportCatalog(ctx, chosen));
+  output(text, file, io, 'the event catalog');
   return 0;
 }
 
 async function runOpenApi(
-  args: string[],
-  io: EventTypesCommandIo,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
-) {
-  const { values, positionals } = parse(args, { title: { type: 'string' }, version: { type: 'string' } });
-  const file = fileArgument(positionals, false);
+  file: string | undefined,
+  options: { title?: string; version?: string },
+  io: CliIo,
+): Promise<number> {
   const format = file !== undefined && formatFromPath(file) === 'yaml' ? 'yaml' : 'json';
-  const document = await withContext(io, stderr, (ctx) =>
-    catalogWebhooksDocument(ctx, {
-      includeFlagged: true,
-      title: values.title as string | undefined,
-      version: values.version as string | undefined,
-    }),
+  const document = await withContext(io, (ctx) =>
+    catalogWebhooksDocument(ctx, { includeFlagged: true, title: options.title, version: options.version }),
   );
   const text =
     format === 'yaml'
       ? YAML.stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 })
       : `${JSON.stringify(document, null, 2)}\n`;
-  output(text, file, stdout, stderr, 'the webhooks OpenAPI document');
+  output(text, file, io, 'the webhooks OpenAPI document');
   return 0;
 }

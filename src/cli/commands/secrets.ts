@@ -1,8 +1,7 @@
-import { loadConfig } from '../../config/index.js';
 import type { HeraldContext } from '../../context.js';
 import { reencryptHeaders } from '../../signing/endpoint-headers.js';
 import { generateMainSecret } from '../../signing/main-key.js';
-import { createRuntime } from '../runtime.js';
+import { helpEpilogue, type Register } from '../command.js';
 
 const BATCH = 200;
 
@@ -13,30 +12,61 @@ const BATCH = 200;
  * plaintext); running Herald processes keep working throughout as long as they
  * have the old key in `HERALD_MAIN_SECRET_PREVIOUS`.
  */
-export async function runSecretsCommand(
-  args: string[],
-  out: NodeJS.WritableStream = process.stdout,
-): Promise<number> {
-  const [sub] = args;
-  if (sub === 'generate-main-key') {
-    out.write(`${generateMainSecret()}\n`);
-    return 0;
-  }
-  if (sub === 'rotate-main-key') {
-    const runtime = await createRuntime(loadConfig());
-    try {
-      const count = await reencryptAll(runtime.ctx);
-      out.write(
-        `herald: re-encrypted the secrets and headers of ${count} endpoint(s) with main key ${runtime.ctx.keyring.currentKeyId}\n`,
-      );
-      return 0;
-    } finally {
-      await runtime.close();
-    }
-  }
-  process.stderr.write('usage: herald secrets generate-main-key | rotate-main-key\n');
-  return 2;
-}
+export const registerSecretsCommand: Register = (program, cli) => {
+  const secrets = program
+    .command('secrets')
+    .helpCommand(false)
+    .description('main key tools: generate one, or re-encrypt every stored secret under the current one')
+    .addHelpText(
+      'after',
+      helpEpilogue([], ['npx herald secrets generate-main-key', 'npx herald secrets rotate-main-key --help']),
+    );
+  secrets
+    .command('generate-main-key')
+    .description('print a new random main key (base64 of 32 bytes) for HERALD_MAIN_SECRET; touches nothing')
+    .addHelpText(
+      'after',
+      helpEpilogue([], ['export HERALD_MAIN_SECRET=$(npx herald secrets generate-main-key)']),
+    )
+    .action(() => {
+      cli.io.stdout.write(`${generateMainSecret()}\n`);
+      cli.exit(0);
+    });
+  secrets
+    .command('rotate-main-key')
+    .description('re-encrypt every endpoint secret and header map under the current HERALD_MAIN_SECRET')
+    .addHelpText(
+      'after',
+      helpEpilogue(
+        [
+          'HERALD_MAIN_SECRET',
+          'HERALD_MAIN_SECRET_PREVIOUS',
+          'HERALD_DATABASE_URL',
+          'HERALD_DATA_DIR',
+          'HERALD_CONFIG',
+        ],
+        ['HERALD_MAIN_SECRET=$NEW HERALD_MAIN_SECRET_PREVIOUS=$OLD npx herald secrets rotate-main-key'],
+        'Give every running process the new key first, with the old one in HERALD_MAIN_SECRET_PREVIOUS:\n' +
+          'they keep decrypting both while this rewrites the stored values. Safe to run again.',
+      ),
+    )
+    .action(async () => {
+      const [{ loadConfig }, { createRuntime }] = await Promise.all([
+        import('../../config/index.js'),
+        import('../runtime.js'),
+      ]);
+      const runtime = await createRuntime(cli.io.config ?? loadConfig());
+      try {
+        const count = await reencryptAll(runtime.ctx);
+        cli.io.stdout.write(
+          `herald: re-encrypted the secrets and headers of ${count} endpoint(s) with main key ${runtime.ctx.keyring.currentKeyId}\n`,
+        );
+        cli.exit(0);
+      } finally {
+        await runtime.close();
+      }
+    });
+};
 
 /**
  * Re-encrypts, in small batches, every stored secret and header map not yet under the current

@@ -2,24 +2,10 @@
  * `herald verify`: checks a webhook captured elsewhere (a request log, a tunnel inspector) the way
  * a receiver would, to tell a wrong secret from a re-serialised body or a stale timestamp.
  */
-import { parseArgs } from 'node:util';
-import { createVerifier, DEFAULT_TOLERANCE_SECONDS, WebhookVerificationError } from '../../verify/index.js';
 
-/** The streams a command talks to; tests pass in-memory ones. */
-export interface CommandIo {
-  stdin: NodeJS.ReadableStream;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-const USAGE = `Usage: herald verify --secret <whsec_…|whpk_…|whsk_…> --header 'webhook-id: …'
-         --header 'webhook-timestamp: …' --header 'webhook-signature: …'
-         [--tolerance <seconds>] [--now <unix seconds>]  < body
-
-Checks a webhook's signature as a receiver would. The body is read from stdin, byte for byte.
---secret and --header may be repeated; svix-* headers are accepted too.
-Exit codes: 0 verified, 1 not verified, 2 usage error.
-`;
+import { createVerifier, DEFAULT_TOLERANCE_SECONDS, WebhookVerificationError } from '@herald/verify';
+import { Option } from 'commander';
+import { type CliIo, EXIT_USAGE, helpEpilogue, type Register, runCommands } from '../command.js';
 
 const EXPLANATIONS: Record<string, string> = {
   missing_header: 'A signature header is missing or malformed.',
@@ -32,53 +18,76 @@ const EXPLANATIONS: Record<string, string> = {
   invalid_payload: 'The signature is valid, but the body is not JSON.',
 };
 
-/**
- * Runs `herald verify` with `args` (the words after `verify`). Prints `ok` and the payload on
- * stdout and returns 0 when the webhook verifies; prints the error code and an explanation on
- * stderr and returns 1 when it does not; returns 2 for a usage error.
- */
-export async function runVerifyCommand(args: string[], io: CommandIo): Promise<number> {
-  let values: { secret?: string[]; header?: string[]; tolerance?: string; now?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        secret: { type: 'string', multiple: true },
-        header: { type: 'string', short: 'H', multiple: true },
-        tolerance: { type: 'string' },
-        now: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (!values.secret?.length) return usageError(io, '--secret is required');
+/** Adds `verify`. */
+export const registerVerifyCommand: Register = (program, cli) => {
+  const command = program
+    .command('verify')
+    // The whole usage after a mistake: the header syntax is the usual one.
+    .showHelpAfterError(true)
+    .description(
+      "check a captured webhook's signature as a receiver would; the body is read from stdin, byte for byte",
+    )
+    .addOption(
+      new Option(
+        '--secret <key>',
+        'whsec_ secret, whpk_ public key or whsk_ key (repeat for several)',
+      ).argParser(collect),
+    )
+    .option('-H, --header <header>', "a request header, 'name: value'; webhook-* or svix-* (repeat)", collect)
+    .option(
+      '--tolerance <seconds>',
+      'how far the timestamp may be from now',
+      String(DEFAULT_TOLERANCE_SECONDS),
+    )
+    .option('--now <unix seconds>', 'check as if at this time (for an old capture)')
+    .addHelpText(
+      'after',
+      helpEpilogue(
+        [],
+        [
+          'echo -n \'{"test": 2432232314}\' | npx herald verify --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\\n' +
+            "      --header 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek' --header 'webhook-timestamp: 1614265330' \\\n" +
+            "      --header 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' --now 1614265330",
+        ],
+        'Exit codes: 0 verified (prints ok and the payload), 1 not verified (prints why), 2 usage error.',
+      ),
+    )
+    .action(async (options: { secret?: string[]; header?: string[]; tolerance: string; now?: string }) => {
+      // Checked here rather than as a mandatory option, so that an unknown option is named first.
+      if (!options.secret?.length) command.error('error: --secret is required', { exitCode: EXIT_USAGE });
+      const secrets = options.secret as string[];
+      const headers: Record<string, string> = {};
+      for (const line of options.header ?? []) {
+        const colon = line.indexOf(':');
+        if (colon <= 0)
+          command.error(`error: --header must look like 'name: value', got '${line}'`, {
+            exitCode: EXIT_USAGE,
+          });
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const toleranceSeconds = Number(options.tolerance);
+      if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0)
+        command.error('error: --tolerance must be a number of seconds', { exitCode: EXIT_USAGE });
+      const nowSeconds = options.now === undefined ? undefined : Number(options.now);
+      if (nowSeconds !== undefined && !Number.isFinite(nowSeconds))
+        command.error('error: --now must be a Unix time in seconds', { exitCode: EXIT_USAGE });
+      cli.exit(await verifyRequest(cli.io, secrets, headers, toleranceSeconds, nowSeconds));
+    });
+};
 
-  const headers: Record<string, string> = {};
-  for (const line of values.header ?? []) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return usageError(io, `--header must look like 'name: value', got '${line}'`);
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  const toleranceSeconds =
-    values.tolerance === undefined ? DEFAULT_TOLERANCE_SECONDS : Number(values.tolerance);
-  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
-    return usageError(io, '--tolerance must be a number of seconds');
-  }
-  const nowSeconds = values.now === undefined ? undefined : Number(values.now);
-  if (nowSeconds !== undefined && !Number.isFinite(nowSeconds)) {
-    return usageError(io, '--now must be a Unix time in seconds');
-  }
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
 
+async function verifyRequest(
+  io: CliIo,
+  secrets: string[],
+  headers: Record<string, string>,
+  toleranceSeconds: number,
+  nowSeconds: number | undefined,
+): Promise<number> {
   try {
-    const verifier = createVerifier(values.secret);
+    const verifier = createVerifier(secrets);
     const body = await readAll(io.stdin);
     const { payload } = verifier(body, headers, {
       toleranceSeconds,
@@ -93,9 +102,13 @@ export async function runVerifyCommand(args: string[], io: CommandIo): Promise<n
   }
 }
 
-function usageError(io: CommandIo, message: string): number {
-  io.stderr.write(`herald verify: ${message}\n\n${USAGE}`);
-  return 2;
+/**
+ * Runs `herald verify` with `args` (the words after `verify`). Prints `ok` and the payload on
+ * stdout and returns 0 when the webhook verifies; prints the error code and an explanation on
+ * stderr and returns 1 when it does not; returns 2 for a usage error.
+ */
+export function runVerifyCommand(args: string[], io: CliIo): Promise<number> {
+  return runCommands([registerVerifyCommand], ['verify', ...args], io);
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

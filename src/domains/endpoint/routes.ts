@@ -154,9 +154,10 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         return reply.code(201).send(endpointOut(row));
       }
       // PUT replaces: what the body leaves out goes back to its default.
+      // The filter defaults to null only when neither spelling is sent (requestedFilter picks the one that is).
       const fields: EndpointFields = {
         description: '',
-        eventTypes: null,
+        ...(body.filterTypes === undefined ? { eventTypes: null } : {}),
         channels: null,
         throttleRate: null,
         metadata: {},
@@ -165,8 +166,6 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
         uid: existing.uid,
         ...body,
       };
-      if (body.filterTypes !== undefined && body.eventTypes === undefined)
-        fields.eventTypes = body.filterTypes;
       if (body.rateLimit !== undefined && body.throttleRate === undefined)
         fields.throttleRate = body.rateLimit;
       const updated = await updateEndpoint(ctx, existing, fields);

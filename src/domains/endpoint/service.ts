@@ -7,7 +7,7 @@ import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-he
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
-import { isValidEventTypeFilter } from '../event-type/schema-validation.js';
+import { checkEventTypeFilter, requestedFilter } from '../event-type/filter-rule.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import { disableEndpoint, enableEndpoint } from './disable.js';
 import type { EndpointRow } from './repo.js';
@@ -50,42 +50,8 @@ async function check(ctx: HeraldContext, fields: EndpointFields): Promise<Valida
     const problem = checkEndpointUrl(fields.url, { httpsOnly: ctx.config.httpsOnly, policy: policyFor(ctx) });
     if (problem) issues.push({ loc: ['body', 'url'], msg: `url: ${problem}`, type: 'value_error.url' });
   }
-  const field = fields.eventTypes ? 'eventTypes' : 'filterTypes';
-  const filter = fields.eventTypes ?? fields.filterTypes;
-  if (filter) {
-    const exact = filter.filter((f) => !f.endsWith('*'));
-    for (const entry of filter.filter((f) => f.endsWith('*'))) {
-      if (!isValidEventTypeFilter(entry)) {
-        issues.push({
-          loc: ['body', field],
-          msg: `${field}: "${entry}" is not a valid wildcard (use "noun.*")`,
-          type: 'value_error',
-        });
-      }
-    }
-    if (exact.length > 0) {
-      // Archived event types cannot be subscribed to (as in Svix).
-      const known = new Set(
-        (
-          await ctx.store.db
-            .selectFrom('event_type')
-            .select('name')
-            .where('name', 'in', exact)
-            .where('archived', '=', 0)
-            .execute()
-        ).map((r) => r.name),
-      );
-      for (const name of exact) {
-        if (!known.has(name)) {
-          issues.push({
-            loc: ['body', field],
-            msg: `${field}: event type "${name}" does not exist`,
-            type: 'value_error',
-          });
-        }
-      }
-    }
-  }
+  const { field, filter } = requestedFilter(fields);
+  issues.push(...(await checkEventTypeFilter(ctx.store.db, field, filter)));
   if (fields.secret) {
     const parsed = parseEndpointSecret(fields.secret);
     if (!parsed.ok)
@@ -127,7 +93,7 @@ export async function createEndpoint(
     uid: fields.uid ?? null,
     url: fields.url,
     description: fields.description ?? '',
-    event_types: jsonOrNull(fields.eventTypes ?? fields.filterTypes),
+    event_types: jsonOrNull(requestedFilter(fields).filter),
     channels: jsonOrNull(fields.channels),
     headers: storeHeaders(ctx.keyring, fields.headers ?? {}),
     metadata: JSON.stringify(fields.metadata ?? {}),
@@ -160,7 +126,7 @@ export async function updateEndpoint(
   const issues = await check(ctx, fields);
   if (issues.length > 0) throw new ValidationError(issues);
   const now = ctx.now();
-  const filter = fields.eventTypes !== undefined ? fields.eventTypes : fields.filterTypes;
+  const { filter } = requestedFilter(fields);
   const rate = fields.throttleRate !== undefined ? fields.throttleRate : fields.rateLimit;
   // Only the columns this request sets are written: a concurrent headers write, or the
   // worker's health counters, landing between the read of `row` and this write are kept.

@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationInfo, MigrationProvider, MigrationResult } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_delivery_by_endpoint.js';
 import * as m0003 from './0003_background_task_lease.js';
@@ -33,4 +33,17 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
       return out;
     },
   };
+}
+
+/** Every migration's name, oldest first: all of them are pending on an empty database. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
+/** The names of the migrations a `migrateToLatest()` applied, oldest first. */
+export function appliedNames(results: MigrationResult[] | undefined): string[] {
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The names of the migrations `getMigrations()` reports as not yet applied, oldest first. */
+export function pendingNames(migrations: readonly MigrationInfo[]): string[] {
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

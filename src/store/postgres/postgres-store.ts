@@ -3,7 +3,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { backoffMs } from '../../core/backoff.js';
 import { StoreHealth } from '../health.js';
-import { migrationProvider } from '../migrations/index.js';
+import { appliedNames, MIGRATION_NAMES, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -110,6 +110,13 @@ export async function openPostgresStore(
     null,
     check,
   );
+  // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
+  const migrator = () =>
+    new Migrator({
+      db,
+      provider: migrationProvider({ dialect: 'postgres' }),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
 
   return {
     dialect: 'postgres',
@@ -142,15 +149,9 @@ export async function openPostgresStore(
         // Several processes starting together: one migrates, the others wait and find nothing to do.
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
         if (schema) await client.query(`create schema if not exists "${schema}"`);
-        // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
-        const migrator = new Migrator({
-          db,
-          provider: migrationProvider({ dialect: 'postgres' }),
-          ...(schema ? { migrationTableSchema: schema } : {}),
-        });
         for (let attempt = 1; ; attempt++) {
-          const { error } = await migrator.migrateToLatest();
-          if (!error) break;
+          const { error, results } = await migrator().migrateToLatest();
+          if (!error) return appliedNames(results);
           // Kysely's introspection reads the whole catalog: a schema that another deployment
           // drops meanwhile fails it with 3F000. Nothing was applied; look again.
           if ((error as { code?: string }).code !== '3F000' || attempt >= 5) throw error;
@@ -160,6 +161,14 @@ export async function openPostgresStore(
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
         await client.end();
       }
+    },
+    async pendingMigrations() {
+      // A schema that does not exist yet has every migration pending (introspection would fail on it).
+      if (schema) {
+        const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
+        if (found.rows.length === 0) return [...MIGRATION_NAMES];
+      }
+      return pendingNames(await migrator().getMigrations());
     },
     async ping() {
       await sql`select 1`.execute(db);

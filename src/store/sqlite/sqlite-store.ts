@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { type DatabaseConnection, Kysely, Migrator, SqliteDialect, SqliteDriver } from 'kysely';
 import { StoreHealth } from '../health.js';
-import { migrationProvider } from '../migrations/index.js';
+import { appliedNames, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
@@ -49,6 +49,7 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
     });
   const health = new StoreHealth(`SQLite database ${path}`, onDisk ? resolve(path) : null, check);
 
+  const migrator = () => new Migrator({ db, provider: migrationProvider({ dialect: 'sqlite' }) });
   return {
     dialect: 'sqlite',
     db,
@@ -59,11 +60,12 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
       return () => due.off('due', listener);
     },
     async migrate() {
-      const { error } = await new Migrator({
-        db,
-        provider: migrationProvider({ dialect: 'sqlite' }),
-      }).migrateToLatest();
+      const { error, results } = await migrator().migrateToLatest();
       if (error) throw error;
+      return appliedNames(results);
+    },
+    async pendingMigrations() {
+      return pendingNames(await migrator().getMigrations());
     },
     async ping() {
       raw.prepare('select 1').get();

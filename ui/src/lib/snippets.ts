@@ -8,7 +8,7 @@ export const SNIPPET_LANGUAGES = ['node-herald', 'node-standardwebhooks', 'pytho
 export type SnippetLanguage = (typeof SNIPPET_LANGUAGES)[number];
 
 export const SNIPPET_LABELS: Record<SnippetLanguage, string> = {
-  'node-herald': 'Node.js (Express + herald/verify)',
+  'node-herald': 'Node.js (Express + @herald/verify)',
   'node-standardwebhooks': 'Node.js (standardwebhooks)',
   python: 'Python (Flask + standardwebhooks)',
 };
@@ -17,9 +17,9 @@ export const SNIPPET_LABELS: Record<SnippetLanguage, string> = {
 export function receiverSnippet(language: SnippetLanguage, eventType: string): string {
   switch (language) {
     case 'node-herald':
-      return `// npm install express herald
+      return `// npm install express /path/to/herald-verify-0.1.0.tgz   (from \`npm pack -w @herald/verify\` in a Herald checkout)
 import express from 'express';
-import { verifyWebhook } from 'herald/verify/express';
+import { verifyWebhook } from '@herald/verify/express';
 
 const app = express();
 // Answers 400/401 by itself when the signature or timestamp is wrong.

@@ -1,17 +1,17 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { MemoryReplayStore } from '@herald/verify';
+import type { WebhookMiddlewareOptions } from '@herald/verify/express';
+import { verifyWebhook as expressVerifyWebhook } from '@herald/verify/express';
+import { verifyWebhookPlugin } from '@herald/verify/fastify';
+import { verifyWebhook as honoVerifyWebhook, type WebhookVariables } from '@herald/verify/hono';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateEndpointSecret, publicSecretForm } from '../signing/secrets.js';
-import { signatureHeader, webhookHeaders } from '../signing/sign.js';
-import { verifyWebhook as expressVerifyWebhook } from './express.js';
-import { verifyWebhookPlugin } from './fastify.js';
-import { verifyWebhook as honoVerifyWebhook, type WebhookVariables } from './hono.js';
-import type { WebhookMiddlewareOptions } from './middleware-core.js';
-import { MemoryReplayStore } from './replay.js';
+import { generateEndpointSecret, publicSecretForm } from '../../src/signing/secrets.js';
+import { signatureHeader, webhookHeaders } from '../../src/signing/sign.js';
 
 /** A receiver on a real socket: every handler call is recorded, and its answer can be set. */
 interface Receiver {

@@ -1,10 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { Webhook as Svix1Webhook } from 'svix1';
-import { Webhook as Svix2Webhook } from 'svix2';
-import { describe, expect, it } from 'vitest';
-import { generateEndpointSecret, publicSecretForm } from '../signing/secrets.js';
-import { signatureHeader, webhookHeaders } from '../signing/sign.js';
 import {
   createVerifier,
   InvalidPayloadError,
@@ -15,8 +9,14 @@ import {
   TimestampTooOldError,
   verify,
   WebhookVerificationError,
-} from './index.js';
-import { ed25519RawPublicKey } from './scheme.js';
+} from '@herald/verify';
+import { ed25519RawPublicKey } from '@herald/verify/scheme';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as Svix1Webhook } from 'svix1';
+import { Webhook as Svix2Webhook } from 'svix2';
+import { describe, expect, it } from 'vitest';
+import { generateEndpointSecret, publicSecretForm } from '../../src/signing/secrets.js';
+import { signatureHeader, webhookHeaders } from '../../src/signing/sign.js';
 
 const VECTOR = {
   secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
