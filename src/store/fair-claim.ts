@@ -136,7 +136,11 @@ export function planClaim(
   apps.forEach((app, appTurn) => {
     const share = appShares[appTurn] as number;
     if (share === 0) return;
-    const endpoints = rotate(byApp.get(app) as DueEndpoint[], (e) => e.endpointId, rotation?.endpointAfter(app));
+    const endpoints = rotate(
+      byApp.get(app) as DueEndpoint[],
+      (e) => e.endpointId,
+      rotation?.endpointAfter(app),
+    );
     const takes = waterFill(
       share,
       endpoints.map((e) => endpointCap(e.endpointId)),
@@ -212,7 +216,10 @@ export class FairClaim {
     for (const { appId, endpointId } of this.#due) {
       const appCap = Math.min(shares.apps?.[appId] ?? Infinity, shares.perApp ?? Infinity);
       apps[appId] = Math.max(0, appCap - (this.#appTaken.get(appId) ?? 0));
-      const endpointCap = Math.min(shares.endpoints?.[endpointId] ?? Infinity, shares.perEndpoint ?? Infinity);
+      const endpointCap = Math.min(
+        shares.endpoints?.[endpointId] ?? Infinity,
+        shares.perEndpoint ?? Infinity,
+      );
       endpoints[endpointId] = Math.max(0, endpointCap - (this.#endpointTaken.get(endpointId) ?? 0));
     }
     const plan = planClaim(this.#due, this.#left, { apps, endpoints }, this.rotation);

@@ -150,9 +150,13 @@ export class PostgresQueue implements QueueStore {
           first_failure_at = CASE WHEN u.t = 0 THEN NULL WHEN u.s IS NOT NULL THEN u.ff
                                   ELSE COALESCE(e.first_failure_at, u.ff) END,
           last_success_at = COALESCE(u.s, e.last_success_at),
-          last_failure_at = COALESCE(u.f, e.last_failure_at)
+          last_failure_at = COALESCE(u.f, e.last_failure_at),
+          delivery_state = COALESCE(u.ds, e.delivery_state),
+          delivery_state_at = CASE WHEN u.ds IS NOT NULL AND u.ds <> e.delivery_state THEN ${now}
+                                   ELSE e.delivery_state_at END
         FROM unnest(${col('endpointId')}::text[], ${col('lastSuccessAt')}::bigint[], ${col('lastFailureAt')}::bigint[],
-          ${col('trailingFailures')}::int[], ${col('firstTrailingFailureAt')}::bigint[]) AS u(id, s, f, t, ff)
+          ${col('trailingFailures')}::int[], ${col('firstTrailingFailureAt')}::bigint[],
+          ${health.map((h) => h.deliveryState ?? null)}::int[]) AS u(id, s, f, t, ff, ds)
         WHERE e.id = u.id
         RETURNING e.id AS "endpointId", e.first_failure_at AS "firstFailureAt",
           e.consecutive_failures AS "consecutiveFailures"`.execute(trx);

@@ -125,7 +125,10 @@ function prepareStatements(raw: SqliteDatabase.Database) {
                               WHEN @lastSuccessAt IS NOT NULL THEN @firstTrailingFailureAt
                               ELSE COALESCE(first_failure_at, @firstTrailingFailureAt) END,
       last_success_at = COALESCE(@lastSuccessAt, last_success_at),
-      last_failure_at = COALESCE(@lastFailureAt, last_failure_at)
+      last_failure_at = COALESCE(@lastFailureAt, last_failure_at),
+      delivery_state_at = CASE WHEN @deliveryState IS NOT NULL AND @deliveryState <> delivery_state THEN @now
+                               ELSE delivery_state_at END,
+      delivery_state = COALESCE(@deliveryState, delivery_state)
     WHERE id = @endpointId
     RETURNING id AS endpointId, first_failure_at AS firstFailureAt, consecutive_failures AS consecutiveFailures`);
 
@@ -164,7 +167,13 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           }
           // Leased at once, so the next round's reads pass over them.
           claimIds.run({ owner, now, leaseUntil, ids: JSON.stringify(round.map((r) => r.id)) });
-          due.push(...fairOrder(round, (r) => r.take, (r) => r.rank));
+          due.push(
+            ...fairOrder(
+              round,
+              (r) => r.take,
+              (r) => r.rank,
+            ),
+          );
           fair.took(plan, got);
         }
         if (due.length === 0) return [];
@@ -179,7 +188,9 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         return due.flatMap((r) => {
           const row = rows.get(r.id);
           if (!row) return [];
-          return [{ ...row, endpointDisabled: row.endpointDisabled === 1, reclaimed: r.previousOwner !== null }];
+          return [
+            { ...row, endpointDisabled: row.endpointDisabled === 1, reclaimed: r.previousOwner !== null },
+          ];
         });
       },
     ),
@@ -199,7 +210,12 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           });
         }
         return health
-          .map((h) => updateHealth.get(h) as EndpointHealthAfter | undefined)
+          .map(
+            (h) =>
+              updateHealth.get({ ...h, deliveryState: h.deliveryState ?? null, now }) as
+                | EndpointHealthAfter
+                | undefined,
+          )
           .filter((h) => h !== undefined);
       },
     ),

@@ -42,8 +42,14 @@ async function backlog(q: QueueFixture, appId: string, endpoints: string[], coun
     }
   }
   for (let i = 0; i < messages.length; i += 500) {
-    await q.store.db.insertInto('message').values(messages.slice(i, i + 500)).execute();
-    await q.store.db.insertInto('delivery').values(deliveries.slice(i, i + 500)).execute();
+    await q.store.db
+      .insertInto('message')
+      .values(messages.slice(i, i + 500))
+      .execute();
+    await q.store.db
+      .insertInto('delivery')
+      .values(deliveries.slice(i, i + 500))
+      .execute();
   }
 }
 
