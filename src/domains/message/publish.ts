@@ -3,6 +3,7 @@ import { newId } from '../../core/ids.js';
 import { invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { checkPublish } from '../event-type/publish-check.js';
+import { firstInexactNumber } from './exact-payload.js';
 import { outboxOf } from './outbox.js';
 import type { MessageRow } from './repo.js';
 
@@ -80,6 +81,13 @@ async function writeMessage(
 ): Promise<Published> {
   if (nestsDeeperThan(input.payload, MAX_PAYLOAD_DEPTH)) {
     throw invalidField(['body', 'payload'], `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  }
+  const inexact = firstInexactNumber(input.payload);
+  if (inexact) {
+    throw invalidField(
+      ['body', 'payload', ...inexact.map(String)],
+      `payload.${inexact.join('.')}: is a number too large to store exactly (it would be stored as null)`,
+    );
   }
   await checkPublish(ctx, input.eventType, input.payload);
   const now = ctx.now();

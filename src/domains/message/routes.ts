@@ -6,6 +6,7 @@ import { findApplication, insertApplication } from '../application/repo.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
+import { refuseInvalidUtf8 } from './exact-payload.js';
 import { publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
@@ -140,6 +141,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         body: Type.Ref('MessageIn'),
         response: { 202: Type.Ref('MessageOut'), 413: Type.Ref('HttpErrorOut'), ...ERROR_RESPONSES },
       },
+      preParsing: refuseInvalidUtf8,
     },
     async (request, reply) => {
       const body = request.body as Parameters<typeof publishMessage>[2] & {
