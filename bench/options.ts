@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'latency',
   'fanout',
   'isolation',
+  'noisy',
   'history',
   'memory',
 ] as const;

@@ -11,6 +11,7 @@ import type { IsolationResult } from './scenarios/isolation.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { LiveResult } from './scenarios/live.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import type { NoisyNeighbourResult } from './scenarios/noisy-neighbour.js';
 
 /** Everything measured on one backend (absent: not selected or failed). */
 export interface BackendResults {
@@ -26,6 +27,7 @@ export interface BackendResults {
   latency?: LatencyResult;
   fanout?: FanoutRow[];
   isolation?: IsolationResult;
+  noisy?: NoisyNeighbourResult;
   /** Peak RSS of the delivering process across Live, Latency, Fan-out and Isolation, MiB. */
   onlinePeakRssMiB?: number | null;
   history?: HistoryResult;
@@ -121,6 +123,15 @@ export function checkTargets(r: RunResults): Check[] {
         target: 'healthy p99 stays near healthy-only (no number given: shown as a ratio)',
         value: `${b.isolation.healthyOnly.latency.p99} → ${b.isolation.mixed.latency.p99} ms (${b.isolation.p99Ratio}×) at ${b.isolation.ratePerSec} messages/s × 17 healthy endpoints`,
         pass: null,
+      });
+    }
+    if (b.noisy) {
+      const { alone, withNeighbour, p99Ratio } = b.noisy;
+      checks.push({
+        backend,
+        target: "noisy neighbour: all of B delivered, B's p99 ≤ 2 × alone",
+        value: `${withNeighbour.deliveredShare * 100}% delivered, p99 ${alone.latency.p99} → ${withNeighbour.latency.p99} ms (${p99Ratio}×)`,
+        pass: withNeighbour.deliveredShare >= 1 && p99Ratio !== null && p99Ratio <= 2,
       });
     }
   }
@@ -238,6 +249,15 @@ export function formatTables(r: RunResults): string {
       return `${pair(i.healthyOnly.latency.p50, i.healthyOnly.latency.p99)} → ${pair(i.mixed.latency.p50, i.mixed.latency.p99)} (${n(i.mixed.latency.n)} deliveries)`;
     },
     'near',
+  );
+  row(
+    "Noisy neighbour: B's p50 / p99 alone → beside 1,000 hanging endpoints (ms), delivered",
+    (x, b) => {
+      const v = x.noisy;
+      if (!v) return '—';
+      return `${pair(v.alone.latency.p50, v.alone.latency.p99)} → ${pair(v.withNeighbour.latency.p50, v.withNeighbour.latency.p99)}, ${n(v.withNeighbour.deliveredShare * 100)}%${mark(check(b, 'noisy neighbour'))}`;
+    },
+    'all, p99 ≤ 2×',
   );
   row(
     'Memory: peak RSS, 100k backlog (MiB)',

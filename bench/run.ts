@@ -27,6 +27,7 @@ import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from
 import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
 import { measureMemory } from './scenarios/memory.js';
+import { measureNoisyNeighbour, NOISY_APPS } from './scenarios/noisy-neighbour.js';
 import { type AppSpec, RESULTS_DIR, Session, WARMUP_APP } from './session.js';
 import { medianBy, ratio } from './stats.js';
 
@@ -113,6 +114,7 @@ async function runBackend(
     if (only.has('latency')) specs.push(LATENCY_APP);
     if (only.has('fanout')) specs.push(...FANOUT_APPS);
     if (only.has('isolation')) specs.push(...ISOLATION_APPS);
+    if (only.has('noisy')) specs.push(...NOISY_APPS);
     session.log(`creating ${specs.length} applications`);
     await session.prepare(specs);
 
@@ -137,6 +139,10 @@ async function runBackend(
     }
     r.onlinePeakRssMiB = await session.offline();
     await db.cancelDue();
+    if (only.has('noisy')) {
+      r.noisy = await attempt(r, 'noisy', () => measureNoisyNeighbour(session));
+      await db.cancelDue();
+    }
     if (only.has('history') && r.drain) {
       const empty = r.drain;
       r.history = await attempt(r, 'history', () => measureHistory(session, empty));
