@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'fanout',
   'isolation',
   'noisy',
+  'hostile',
   'history',
   'memory',
 ] as const;

@@ -23,6 +23,7 @@ import {
 import { DRAIN_APP, measureDrainRounds } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import { measureHistory } from './scenarios/history.js';
+import { measureHostileReceivers } from './scenarios/hostile-receivers.js';
 import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from './scenarios/isolation.js';
 import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
@@ -137,6 +138,7 @@ async function runBackend(
       );
       r.isolation = await attempt(r, 'isolation', () => measureIsolation(session, rate));
     }
+    if (only.has('hostile')) r.hostile = await attempt(r, 'hostile', () => measureHostileReceivers(session));
     r.onlinePeakRssMiB = await session.offline();
     await db.cancelDue();
     if (only.has('noisy')) {

@@ -79,6 +79,9 @@ export async function measureNoisyNeighbour(session: Session): Promise<NoisyNeig
         latency: latencySummary(latencies),
       };
     };
+    // Warm-up (not measured): connections, caches and the first claims of a fresh stack.
+    await stack.api.publishOnSchedule(['noisy-b'], B_RATE, 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     session.log(`noisy neighbour: B alone, ${B_RATE} messages/s × ${B_ENDPOINTS} endpoints`);
     const alone = await runB();
     session.log(
