@@ -6,16 +6,24 @@
  * then across each application's endpoints, starting after where the previous claim of this
  * process stopped so that, with more contenders than slots, every one is served in turn.
  *
- * Why this and not `ORDER BY due_at LIMIT n` (measured on this shared 2-core machine, noisy;
- * `node bench/claim-fairness.ts` reproduces it):
- * - oldest-first: a backlog of 10,000 due rows of application A (1,000 endpoints × 10) gave
- *   A all 256 rows of every claim for as long as the backlog lasted; B's one due row waited
- *   behind it (B got 0 of 60 messages in 60 s with hanging endpoints, issue 16);
+ * Why this and not `ORDER BY due_at LIMIT n` (one claim of 256 on SQLite, `npx tsx
+ * bench/claim-fairness.ts`; this shared 2-core machine ran at load average 17-20, so every
+ * figure is inflated several-fold and only comparisons within a run mean anything):
+ * - oldest-first (main before issue 16): a backlog of 10,000 due rows of application A gave A
+ *   all 256 rows of every claim for as long as the backlog lasted; B's one due row waited behind
+ *   it (B got 0 of 60 messages in 60 s beside 1,000 hanging endpoints, issue 16). Its select
+ *   alone took 0.7-1.1 ms whatever the backlog;
  * - one window function over every due row (`row_number() OVER (PARTITION BY endpoint_id)`):
- *   fair, but reads every due row per claim: SQLite 10k due rows 9 ms, 100k rows 95 ms a claim;
- * - skip-scan + per-endpoint take (this): reads one index entry per endpoint owed something
- *   plus the rows taken: 1,000 endpoints 1.6 ms, one endpoint with 100k due rows 0.9 ms a claim
- *   (oldest-first: 0.8 ms). The drain of one endpoint is one skip-scan step more than before.
+ *   fair, but reads every due row per claim: 30-46 ms for 10,000 due rows, 300-420 ms for
+ *   100,000 (select alone), growing with the backlog;
+ * - skip-scan + per-endpoint take (this): one index probe per endpoint owed something plus the
+ *   rows taken. Whole claim (select, lease, join) for one endpoint with 100,000 due: 22 ms
+ *   against 20 ms for main's claim in the same run (the drain's case: no regression beyond
+ *   noise); 1,000 endpoints × 10 due: 67 ms against 18 ms, of which the skip-scan is 10-13 ms
+ *   and the 256 one-endpoint reads 19 ms. The cost grows with the endpoints owed work, never
+ *   with the history or the depth of one endpoint's backlog; a worker whose window is full of
+ *   hanging requests claims a few times a second, not per delivery. Folding the per-endpoint
+ *   reads into one statement is the next step if it ever shows in a profile.
  */
 
 /** An endpoint with at least one due delivery, and its application. */
