@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../../src/core/ids.js';
+import { openStore } from '../../../src/store/open.js';
 import { STATUS, TRIGGER } from '../../../src/store/schema.js';
 import { BACKENDS } from '../../support/backends.js';
 import { openQueueFixture, type QueueFixture } from './harness.js';
@@ -159,5 +160,29 @@ for (const backend of BACKENDS) {
       const due = await q.delivery(app, ep as string, { dueAt: now - 1 });
       expect((await q.store.queue.claim('w1', 10, now, now + LEASE_MS)).map((d) => d.id)).toEqual([due]);
     });
+
+    if (backend === 'postgres') {
+      it('two workers claiming at once share the backlog, include the other application, and never take a row twice', async () => {
+        const now = Date.now();
+        const noisy = await q.app();
+        await backlog(q, noisy, await endpoints(q, noisy, 20), 50, now - 60_000);
+        const quiet = await q.app();
+        const [quietEndpoint] = await endpoints(q, quiet, 1);
+        const late = await q.delivery(quiet, quietEndpoint as string, { dueAt: now - 1 });
+        const other = await openStore({ databaseUrl: q.databaseUrl });
+        try {
+          const [a, b] = await Promise.all([
+            q.store.queue.claim('w1', 100, now, now + LEASE_MS),
+            other.queue.claim('w2', 100, now, now + LEASE_MS),
+          ]);
+          const ids = [...(a ?? []), ...(b ?? [])].map((d) => d.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect(ids.length).toBe(200);
+          expect(ids).toContain(late);
+        } finally {
+          await other.close();
+        }
+      });
+    }
   });
 }

@@ -12,6 +12,8 @@ import { type Backend, createTestDatabase } from '../../support/backends.js';
  */
 export interface QueueFixture {
   store: Store;
+  /** The database's URL, for a second store on it (another worker process). */
+  databaseUrl: string;
   /** An application; returns its id. */
   app(): Promise<string>;
   /** An endpoint of `appId`; returns its id. */
@@ -36,6 +38,7 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
   const { db } = store;
   return {
     store,
+    databaseUrl: database.url,
     async app() {
       const id = newId('app');
       const now = Date.now();
