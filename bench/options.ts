@@ -16,6 +16,8 @@ export const SCENARIOS = [
   'latency',
   'fanout',
   'isolation',
+  'noisy',
+  'hostile',
   'history',
   'memory',
 ] as const;

@@ -8,11 +8,13 @@ import { ingestChecks, ingestRows } from './ingest-report.js';
 import type { DrainResult } from './scenarios/drain.js';
 import type { FanoutRow } from './scenarios/fanout.js';
 import type { HistoryResult } from './scenarios/history.js';
+import type { HostileReceiversResult } from './scenarios/hostile-receivers.js';
 import type { A0Result, BatchRun, ScaleOutResult } from './scenarios/ingest.js';
 import type { IsolationResult } from './scenarios/isolation.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { LiveResult } from './scenarios/live.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import type { NoisyNeighbourResult } from './scenarios/noisy-neighbour.js';
 
 /** Everything measured on one backend (absent: not selected or failed). */
 export interface BackendResults {
@@ -28,6 +30,8 @@ export interface BackendResults {
   latency?: LatencyResult;
   fanout?: FanoutRow[];
   isolation?: IsolationResult;
+  noisy?: NoisyNeighbourResult;
+  hostile?: HostileReceiversResult;
   /** Peak RSS of the delivering process across Live, Latency, Fan-out and Isolation, MiB. */
   onlinePeakRssMiB?: number | null;
   history?: HistoryResult;
@@ -127,6 +131,30 @@ export function checkTargets(r: RunResults): Check[] {
         target: 'healthy p99 stays near healthy-only (no number given: shown as a ratio)',
         value: `${b.isolation.healthyOnly.latency.p99} → ${b.isolation.mixed.latency.p99} ms (${b.isolation.p99Ratio}×) at ${b.isolation.ratePerSec} messages/s × 17 healthy endpoints`,
         pass: null,
+      });
+    }
+    if (b.noisy) {
+      const { alone, withNeighbour, p99Ratio } = b.noisy;
+      checks.push({
+        backend,
+        target: "noisy neighbour: all of B delivered, B's p99 ≤ 2 × alone",
+        value: `${withNeighbour.deliveredShare * 100}% delivered, p99 ${alone.latency.p99} → ${withNeighbour.latency.p99} ms (${p99Ratio}×)`,
+        pass: withNeighbour.deliveredShare >= 1 && p99Ratio !== null && p99Ratio <= 2,
+      });
+    }
+    if (b.hostile) {
+      const { hostile, disabled, publishRatio, p99Ratio } = b.hostile;
+      checks.push({
+        backend,
+        target: 'hostile receivers: publish rate ≥ 0.8×, healthy p99 ≤ 2×, event-loop delay p99 ≤ 50 ms',
+        value: `${disabled.publishedPerSec} → ${hostile.publishedPerSec}/s (${publishRatio}×), p99 ${disabled.healthy.p99} → ${hostile.healthy.p99} ms (${p99Ratio}×), loop p99 ${hostile.eventLoopP99Ms} ms`,
+        pass:
+          publishRatio !== null &&
+          publishRatio >= 0.8 &&
+          p99Ratio !== null &&
+          p99Ratio <= 2 &&
+          hostile.eventLoopP99Ms !== null &&
+          hostile.eventLoopP99Ms <= 50,
       });
     }
   }
@@ -245,6 +273,24 @@ export function formatTables(r: RunResults): string {
       return `${pair(i.healthyOnly.latency.p50, i.healthyOnly.latency.p99)} → ${pair(i.mixed.latency.p50, i.mixed.latency.p99)} (${n(i.mixed.latency.n)} deliveries)`;
     },
     'near',
+  );
+  row(
+    "Noisy neighbour: B's p50 / p99 alone → beside 1,000 hanging endpoints (ms), delivered",
+    (x, b) => {
+      const v = x.noisy;
+      if (!v) return '—';
+      return `${pair(v.alone.latency.p50, v.alone.latency.p99)} → ${pair(v.withNeighbour.latency.p50, v.withNeighbour.latency.p99)}, ${n(v.withNeighbour.deliveredShare * 100)}%${mark(check(b, 'noisy neighbour'))}`;
+    },
+    'all, p99 ≤ 2×',
+  );
+  row(
+    'Hostile receivers: published/s, healthy p99 (ms), loop p99 (ms), eleven disabled → enabled',
+    (x, b) => {
+      const v = x.hostile;
+      if (!v) return '—';
+      return `${n(v.disabled.publishedPerSec)} → ${n(v.hostile.publishedPerSec)}, ${n(v.disabled.healthy.p99)} → ${n(v.hostile.healthy.p99)}, ${n(v.disabled.eventLoopP99Ms)} → ${n(v.hostile.eventLoopP99Ms)}${mark(check(b, 'hostile receivers'))}`;
+    },
+    '≥ 0.8×, ≤ 2×, ≤ 50 ms',
   );
   row(
     'Memory: peak RSS, 100k backlog (MiB)',

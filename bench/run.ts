@@ -23,11 +23,13 @@ import {
 import { DRAIN_APP, measureDrainRounds } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import { measureHistory } from './scenarios/history.js';
+import { measureHostileReceivers } from './scenarios/hostile-receivers.js';
 import { BATCH_APP, measureA0, measureBatch, measureScaleOut } from './scenarios/ingest.js';
 import { ISOLATION_APPS, ISOLATION_ATTEMPTS_PER_MESSAGE, measureIsolation } from './scenarios/isolation.js';
 import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
 import { measureMemory } from './scenarios/memory.js';
+import { measureNoisyNeighbour, NOISY_APPS } from './scenarios/noisy-neighbour.js';
 import { type AppSpec, RESULTS_DIR, Session, WARMUP_APP } from './session.js';
 import { medianBy, ratio } from './stats.js';
 
@@ -115,6 +117,7 @@ async function runBackend(
     if (only.has('latency')) specs.push(LATENCY_APP);
     if (only.has('fanout')) specs.push(...FANOUT_APPS);
     if (only.has('isolation')) specs.push(...ISOLATION_APPS);
+    if (only.has('noisy')) specs.push(...NOISY_APPS);
     session.log(`creating ${specs.length} applications`);
     await session.prepare(specs);
 
@@ -138,10 +141,15 @@ async function runBackend(
       );
       r.isolation = await attempt(r, 'isolation', () => measureIsolation(session, rate));
     }
+    if (only.has('hostile')) r.hostile = await attempt(r, 'hostile', () => measureHostileReceivers(session));
     r.onlinePeakRssMiB = await session.offline();
     if (only.has('scaleout') && backend === 'postgres')
       r.scaleOut = await attempt(r, 'scaleout', () => measureScaleOut(session));
     await db.cancelDue();
+    if (only.has('noisy')) {
+      r.noisy = await attempt(r, 'noisy', () => measureNoisyNeighbour(session));
+      await db.cancelDue();
+    }
     if (only.has('history') && r.drain) {
       const empty = r.drain;
       r.history = await attempt(r, 'history', () => measureHistory(session, empty));

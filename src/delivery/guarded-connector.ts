@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
+import { boundReads } from './bounded-reads.js';
 import { isLocalhostName, type NetworkPolicy } from './network-policy.js';
 
 /**
@@ -153,6 +154,9 @@ export function createGuardedConnector(options: GuardedConnectorOptions): buildC
         return;
       }
     }
-    dial({ ...connectOptions, hostname: host }, callback);
+    dial({ ...connectOptions, hostname: host }, (err, socket) => {
+      if (err || !socket) callback(err as Error, null);
+      else callback(null, boundReads(socket));
+    });
   };
 }

@@ -193,12 +193,28 @@ function classifyError(
   return { errorClass: 'connect', message: oneLine(`request to ${target} failed: ${detail}`) };
 }
 
+/**
+ * Most response headers kept per attempt, and most bytes of names and values: every attempt
+ * row is stored for weeks, and a receiver choosing its headers must not choose that row's size
+ * (undici already refuses a header section over 16 KiB). Headers Herald reads itself
+ * (`content-length`, `retry-after`) are kept whatever their position.
+ */
+const STORED_HEADERS = 64;
+const STORED_HEADER_BYTES = 4 * 1024;
+const READ_HEADERS = new Set(['content-length', 'retry-after']);
+
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
+  let count = 0;
+  let bytes = 0;
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) continue;
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    const lower = name.toLowerCase();
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    bytes += lower.length + text.length;
+    if ((++count > STORED_HEADERS || bytes > STORED_HEADER_BYTES) && !READ_HEADERS.has(lower)) continue;
+    flat[lower] = text;
   }
   return flat;
 }
@@ -478,6 +494,8 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
     }),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
+    // Explicit, so `--max-http-header-size` on the command line cannot raise it.
+    maxHeaderSize: 16 * 1024,
     connections: options.connectionsPerOrigin ?? null,
   });
   // Parsing a URL costs more than the rest of preparing a request; endpoints repeat.

@@ -1,17 +1,17 @@
 import type { ClaimedDelivery } from '../store/queue.js';
+import type { EndpointCondition } from './endpoint-health.js';
 
 /**
  * One endpoint's share of a worker: its queue of claimed deliveries, how many are in
  * flight, a token bucket for its `throttleRate`, and what it has been answering lately.
- * Lanes keep one slow or hanging endpoint from taking the whole worker.
+ * Lanes keep one slow or hanging endpoint from taking the whole worker; its concurrency is
+ * its condition's (AIMD and circuit, src/delivery/endpoint-health.ts), which outlives the lane.
  */
 export class Lane {
   readonly queue: ClaimedDelivery[] = [];
   inFlight = 0;
   /** Average seconds per request lately (EWMA); unknown until the first answer. */
   avgSeconds: number | null = null;
-  /** The last try timed out or could not connect: run at a trickle until it answers again. */
-  sick = false;
   /** Tokens granted by the shared (database) bucket and not used yet. */
   granted = 0;
   /** A request for shared tokens is under way. */
@@ -19,11 +19,15 @@ export class Lane {
   #tokens = 0;
   #refilledAt = 0;
 
-  constructor(readonly endpointId: string) {}
+  constructor(
+    readonly endpointId: string,
+    readonly appId: string,
+    readonly condition: EndpointCondition,
+  ) {}
 
   /** How many may be in flight at once now. */
   limit(endpointConcurrency: number): number {
-    return this.sick ? Math.min(2, endpointConcurrency) : endpointConcurrency;
+    return Math.min(this.condition.concurrency, endpointConcurrency);
   }
 
   /**
@@ -46,9 +50,8 @@ export class Lane {
     return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
   }
 
-  recordAnswer(seconds: number, unreachable: boolean): void {
+  recordAnswer(seconds: number): void {
     this.avgSeconds = this.avgSeconds === null ? seconds : this.avgSeconds * 0.8 + seconds * 0.2;
-    this.sick = unreachable;
   }
 
   /**

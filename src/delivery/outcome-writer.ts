@@ -80,7 +80,13 @@ export class OutcomeWriter {
   }
 
   /** Queues the outcome of a request, with its effects on the endpoint. */
-  addJudgement(delivery: ClaimedDelivery, judgement: Judgement, result: DeliveryResult): void {
+  addJudgement(
+    delivery: ClaimedDelivery,
+    judgement: Judgement,
+    result: DeliveryResult,
+    /** The endpoint's delivery state after this result (DELIVERY_STATE), shown by the API. */
+    deliveryState?: number,
+  ): void {
     if (this.#closed || this.#full()) return;
     const { outcome } = judgement;
     logAttempt(this.ctx.logger, delivery, judgement);
@@ -102,6 +108,7 @@ export class OutcomeWriter {
       health.trailingFailures++;
       health.firstTrailingFailureAt ??= at;
     }
+    if (deliveryState !== undefined) health.deliveryState = deliveryState;
     this.#health.set(delivery.endpointId, health);
 
     const m = this.ctx.metrics;

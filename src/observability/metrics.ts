@@ -110,6 +110,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       help: 'Delivery requests being sent by this process right now.',
       registers,
     }),
+    endpointStates: new Gauge({
+      name: 'herald_endpoint_delivery_state',
+      help: 'Endpoints this process is delivering to, by delivery state (normal, slowed, circuit_open).',
+      labelNames: ['state'],
+      registers,
+    }),
     httpRequests: new Counter({
       name: 'herald_http_requests_total',
       help: 'API requests answered, by method, route template and status code.',

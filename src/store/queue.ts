@@ -1,4 +1,7 @@
+import type { ClaimShares } from './fair-claim.js';
 import type { AttemptTable } from './schema.js';
+
+export type { ClaimShares } from './fair-claim.js';
 
 /** A delivery a worker has claimed, with what it needs to send it (one round trip). */
 export interface ClaimedDelivery {
@@ -49,6 +52,8 @@ export interface EndpointHealth {
   trailingFailures: number;
   /** Time of the first of those trailing failures. */
   firstTrailingFailureAt: number | null;
+  /** The worker's view of the endpoint at the end of the batch (DELIVERY_STATE), if it has one. */
+  deliveryState?: number;
 }
 
 export interface EndpointHealthAfter {
@@ -62,8 +67,18 @@ export interface EndpointHealthAfter {
  * they run for every delivery: claiming, and writing outcomes in batches.
  */
 export interface QueueStore {
-  /** Leases up to `limit` due deliveries to `owner` until `leaseUntil`. */
-  claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Leases up to `limit` due deliveries to `owner` until `leaseUntil`, shared fairly across
+   * applications and then endpoints (see src/store/fair-claim.ts), each within `shares`, in
+   * round-robin order. Only due rows are read, whatever the history.
+   */
+  claim(
+    owner: string,
+    limit: number,
+    now: number,
+    leaseUntil: number,
+    shares?: ClaimShares,
+  ): Promise<ClaimedDelivery[]>;
   /** Writes outcomes, attempts and endpoint health in one transaction. */
   complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]>;
   /**

@@ -35,6 +35,9 @@ export interface EndpointTable {
   consecutive_failures: number;
   last_success_at: number | null;
   last_failure_at: number | null;
+  /** What the workers last saw: 0 normal, 1 slowed, 2 circuit open (see DELIVERY_STATE). */
+  delivery_state: ColumnType<number, number | undefined, number>;
+  delivery_state_at: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: number;
   updated_at: number;
   /** Svix's deprecated endpoint version, kept as given (default 1). */
@@ -178,3 +181,6 @@ export interface Database {
 export const STATUS = { success: 0, pending: 1, fail: 2, sending: 3, canceled: 4 } as const;
 export const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
 export const TRIGGER = { scheduled: 0, manual: 1 } as const;
+/** An endpoint's delivery state as the workers see it (`endpoint.delivery_state`). */
+export const DELIVERY_STATE = { normal: 0, slowed: 1, open: 2 } as const;
+export const DELIVERY_STATE_TEXT = ['normal', 'slowed', 'circuit_open'] as const;

@@ -51,6 +51,8 @@ for (const backend of BACKENDS) {
         failingSince: null,
         lastSuccessAt: null,
         lastFailureAt: null,
+        deliveryState: 'normal',
+        deliveryStateSince: null,
         lastHour: { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } },
         lastDay: { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } },
       });

@@ -13,6 +13,8 @@ export interface ReceivedRequest {
   receivedAt: number;
   /** 1-based position among the requests this receiver got since start or `reset()`. */
   n: number;
+  /** Requests being answered when this one arrived, itself included. */
+  concurrent: number;
 }
 
 /** How to answer one request. Absent fields: 200, `{"ok":true}`, at once. */
@@ -148,6 +150,7 @@ export async function startReceiver(opts: { host?: string; port?: number } = {})
   let responder = defaultResponder;
   let counter = 0;
   let connections = 0;
+  let answering = 0;
 
   const receiver: Receiver = {
     url: (path = '/') => `http://${host.includes(':') ? `[${host}]` : host}:${receiver.port}${path}`,
@@ -196,6 +199,10 @@ export async function startReceiver(opts: { host?: string; port?: number } = {})
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       counter += 1;
+      answering += 1;
+      res.once('close', () => {
+        answering -= 1;
+      });
       const received: ReceivedRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
@@ -203,6 +210,7 @@ export async function startReceiver(opts: { host?: string; port?: number } = {})
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
         n: counter,
+        concurrent: answering,
       };
       receiver.requests.push(received);
       for (const waiter of [...waiters]) waiter();

@@ -106,6 +106,8 @@ export async function createEndpoint(
     consecutive_failures: 0,
     last_success_at: null,
     last_failure_at: null,
+    delivery_state: 0,
+    delivery_state_at: null,
     created_at: now,
     updated_at: now,
     version: fields.version ?? 1,

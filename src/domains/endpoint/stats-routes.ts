@@ -33,6 +33,16 @@ export const EndpointStatsSchema = Type.Object(
     ),
     lastSuccessAt: Nullable(Type.String({ format: 'date-time' })),
     lastFailureAt: Nullable(Type.String({ format: 'date-time' })),
+    deliveryState: Type.Union(
+      [Type.Literal('normal'), Type.Literal('slowed'), Type.Literal('circuit_open')],
+      {
+        description:
+          'Herald addition: how the workers deliver to this endpoint now. `slowed`: fewer requests at once after slow answers or failures; `circuit_open`: one request at a time (a probe) until one succeeds. As last written by a worker with its outcomes.',
+      },
+    ),
+    deliveryStateSince: Nullable(
+      Type.String({ format: 'date-time', description: 'When the delivery state last changed.' }),
+    ),
     lastHour: WindowStats,
     lastDay: WindowStats,
   },

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { idAtTime } from '../../core/ids.js';
 import { HttpError, notFound } from '../../errors.js';
-import { type Database, STATUS } from '../../store/schema.js';
+import { type Database, DELIVERY_STATE_TEXT, STATUS } from '../../store/schema.js';
 import { iso } from '../common/json.js';
 import type { EndpointRow } from './repo.js';
 
@@ -39,6 +39,9 @@ export interface EndpointStats {
   failingSince: string | null;
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
+  /** How the workers deliver to it now: `normal`, `slowed` (fewer requests at once) or `circuit_open` (one probe at a time). */
+  deliveryState: (typeof DELIVERY_STATE_TEXT)[number];
+  deliveryStateSince: string | null;
   lastHour: WindowStats;
   lastDay: WindowStats;
 }
@@ -146,7 +149,14 @@ export async function endpointStats(
     .execute(async (trx) => {
       const health = await trx
         .selectFrom('endpoint')
-        .select(['consecutive_failures', 'first_failure_at', 'last_success_at', 'last_failure_at'])
+        .select([
+          'consecutive_failures',
+          'first_failure_at',
+          'last_success_at',
+          'last_failure_at',
+          'delivery_state',
+          'delivery_state_at',
+        ])
         .where('id', '=', endpoint.id)
         .executeTakeFirst();
       // Deleted since the request resolved it.
@@ -160,6 +170,8 @@ export async function endpointStats(
         failingSince: iso(health.first_failure_at),
         lastSuccessAt: iso(health.last_success_at),
         lastFailureAt: iso(health.last_failure_at),
+        deliveryState: DELIVERY_STATE_TEXT[Number(health.delivery_state)] ?? 'normal',
+        deliveryStateSince: iso(health.delivery_state_at),
         lastHour,
         lastDay,
       };

@@ -4,6 +4,7 @@ import { HttpError, invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { iso } from '../common/json.js';
 import { checkPublish } from '../event-type/publish-check.js';
+import { firstInexactNumber } from './exact-payload.js';
 import { type OutboxEntry, outboxOf } from './outbox.js';
 import { type MessageRow, shownPayload } from './repo.js';
 
@@ -176,6 +177,13 @@ async function prepareMessage(
 ): Promise<PreparedMessage> {
   if (nestsDeeperThan(input.payload, MAX_PAYLOAD_DEPTH)) {
     throw invalidField(['body', 'payload'], `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  }
+  const inexact = firstInexactNumber(input.payload);
+  if (inexact) {
+    throw invalidField(
+      ['body', 'payload', ...inexact.map(String)],
+      `payload.${inexact.join('.')}: is a number too large to store exactly (it would be stored as null)`,
+    );
   }
   await checkPublish(ctx, input.eventType, input.payload);
   const now = ctx.now();

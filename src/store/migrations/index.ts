@@ -4,6 +4,7 @@ import * as m0002 from './0002_delivery_by_endpoint.js';
 import * as m0003 from './0003_background_task_lease.js';
 import * as m0004 from './0004_message_request_id.js';
 import * as m0005 from './0005_worker_heartbeat.js';
+import * as m0006 from './0006_fair_claim.js';
 import * as m0007 from './0007_endpoint_version.js';
 
 export interface MigrationContext {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '0003_background_task_lease': m0003,
   '0004_message_request_id': m0004,
   '0005_worker_heartbeat': m0005,
+  '0006_fair_claim': m0006,
   '0007_endpoint_version': m0007,
 };
 

@@ -1,4 +1,12 @@
 import { type Kysely, sql } from 'kysely';
+import {
+  ClaimRotation,
+  type ClaimShares,
+  type DueEndpoint,
+  type EndpointTake,
+  FairClaim,
+  fairOrder,
+} from '../fair-claim.js';
 import type {
   ClaimedDelivery,
   DeliveryOutcome,
@@ -14,32 +22,95 @@ import { type Database, STATUS } from '../schema.js';
  * completion writes a whole batch with three statements in one transaction.
  */
 export class PostgresQueue implements QueueStore {
+  readonly #rotation = new ClaimRotation();
+
   constructor(
     private readonly db: Kysely<Database>,
     /** The heartbeat's own connection (falls back to `db`). */
     private readonly heartbeatDb: Kysely<Database> = db,
   ) {}
 
-  async claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await sql<ClaimedDelivery>`
+  /**
+   * The fair claim (src/store/fair-claim.ts) in two statements: the skip-scan for endpoints
+   * with due rows, then, for the planned endpoints, their earliest due rows locked with
+   * `SKIP LOCKED` (workers never wait on each other's rows; one that loses a race for a row
+   * takes that endpoint's next unlocked rows instead), leased and joined with what the send
+   * needs. Only the rows taken are locked, never every candidate.
+   */
+  async claim(
+    owner: string,
+    limit: number,
+    now: number,
+    leaseUntil: number,
+    shares: ClaimShares = {},
+  ): Promise<ClaimedDelivery[]> {
+    const { rows: due } = await sql<DueEndpoint>`
+      WITH RECURSIVE owed(id) AS (
+        SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
+                ORDER BY endpoint_id LIMIT 1)
+        FROM owed WHERE owed.id IS NOT NULL
+      )
+      SELECT owed.id AS "endpointId", e.app_id AS "appId" FROM owed JOIN endpoint e ON e.id = owed.id
+      WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= ${now}`.execute(
+      this.db,
+    );
+    const fair = new FairClaim(due, limit, shares, this.#rotation);
+    const claimed: ClaimedDelivery[] = [];
+    for (let plan = fair.plan(); plan; plan = fair.plan()) {
+      const round = await this.#claimRound(plan, owner, now, leaseUntil);
+      const got = new Map<string, number>();
+      for (const row of round) got.set(row.endpointId, (got.get(row.endpointId) ?? 0) + 1);
+      claimed.push(...round);
+      fair.took(plan, got);
+    }
+    return claimed;
+  }
+
+  /** One round of a claim: the planned endpoints' earliest due rows, leased, in fair order. */
+  async #claimRound(plan: EndpointTake[], owner: string, now: number, leaseUntil: number) {
+    const wanted = JSON.stringify(plan.map((t) => ({ endpoint_id: t.endpointId, take: t.take })));
+    const { rows } = await sql<ClaimedDelivery & { previousDueAt: number }>`
       WITH due AS (
-        SELECT id, lease_owner AS previous_owner FROM delivery WHERE due_at <= ${now} ORDER BY due_at LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
+        SELECT t.id, t.previous_owner, t.due_at
+        FROM json_to_recordset(${wanted}::json) AS p(endpoint_id text, take int)
+        CROSS JOIN LATERAL (
+          SELECT d.id, d.lease_owner AS previous_owner, d.due_at FROM delivery d
+          WHERE d.endpoint_id = p.endpoint_id AND d.due_at <= ${now} AND d.due_at IS NOT NULL
+          ORDER BY d.due_at LIMIT p.take
+          FOR UPDATE SKIP LOCKED
+        ) t
       ), claimed AS (
         UPDATE delivery d SET due_at = ${leaseUntil}, lease_owner = ${owner}, status = ${STATUS.sending}, updated_at = ${now}
         FROM due WHERE d.id = due.id
-        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, due.previous_owner
+        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, due.previous_owner,
+          due.due_at AS previous_due_at
       )
       SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
         c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
         m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent", m.request_id AS "requestId",
-        c.previous_owner IS NOT NULL AS reclaimed,
+        c.previous_owner IS NOT NULL AS reclaimed, c.previous_due_at AS "previousDueAt",
         e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
         e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
         e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt"
       FROM claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
-      JOIN application a ON a.id = c.app_id`.execute(this.db);
-    return rows;
+      JOIN application a ON a.id = c.app_id
+      ORDER BY c.endpoint_id, c.previous_due_at`.execute(this.db);
+    const takes = new Map(plan.map((t) => [t.endpointId, t]));
+    const ranked: { row: ClaimedDelivery; rank: number }[] = [];
+    let endpoint = '';
+    let rank = 0;
+    for (const { previousDueAt: _, ...row } of rows) {
+      rank = row.endpointId === endpoint ? rank + 1 : 0;
+      endpoint = row.endpointId;
+      ranked.push({ row, rank });
+    }
+    return fairOrder(
+      ranked,
+      (r) => takes.get(r.row.endpointId) as EndpointTake,
+      (r) => r.rank,
+    ).map((r) => r.row);
   }
 
   async complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]> {
@@ -83,9 +154,13 @@ export class PostgresQueue implements QueueStore {
           first_failure_at = CASE WHEN u.t = 0 THEN NULL WHEN u.s IS NOT NULL THEN u.ff
                                   ELSE COALESCE(e.first_failure_at, u.ff) END,
           last_success_at = COALESCE(u.s, e.last_success_at),
-          last_failure_at = COALESCE(u.f, e.last_failure_at)
+          last_failure_at = COALESCE(u.f, e.last_failure_at),
+          delivery_state = COALESCE(u.ds, e.delivery_state),
+          delivery_state_at = CASE WHEN u.ds IS NOT NULL AND u.ds <> e.delivery_state THEN ${now}
+                                   ELSE e.delivery_state_at END
         FROM unnest(${col('endpointId')}::text[], ${col('lastSuccessAt')}::bigint[], ${col('lastFailureAt')}::bigint[],
-          ${col('trailingFailures')}::int[], ${col('firstTrailingFailureAt')}::bigint[]) AS u(id, s, f, t, ff)
+          ${col('trailingFailures')}::int[], ${col('firstTrailingFailureAt')}::bigint[],
+          ${health.map((h) => h.deliveryState ?? null)}::int[]) AS u(id, s, f, t, ff, ds)
         WHERE e.id = u.id
         RETURNING e.id AS "endpointId", e.first_failure_at AS "firstFailureAt",
           e.consecutive_failures AS "consecutiveFailures"`.execute(trx);

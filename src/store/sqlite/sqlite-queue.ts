@@ -1,5 +1,13 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import {
+  ClaimRotation,
+  type ClaimShares,
+  type DueEndpoint,
+  type EndpointTake,
+  FairClaim,
+  fairOrder,
+} from '../fair-claim.js';
 import type {
   ClaimedDelivery,
   DeliveryOutcome,
@@ -24,14 +32,21 @@ export class SqliteQueue implements QueueStore {
   readonly #db: Kysely<Database>;
   readonly #raw: SqliteDatabase.Database;
   #statements: ReturnType<typeof prepareStatements> | undefined;
+  readonly #rotation = new ClaimRotation();
 
   constructor(db: Kysely<Database>, raw: SqliteDatabase.Database) {
     this.#db = db;
     this.#raw = raw;
   }
 
-  claim(owner: string, limit: number, now: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil));
+  claim(
+    owner: string,
+    limit: number,
+    now: number,
+    leaseUntil: number,
+    shares?: ClaimShares,
+  ): Promise<ClaimedDelivery[]> {
+    return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil, shares ?? {}, this.#rotation));
   }
 
   complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]> {
@@ -85,9 +100,22 @@ export class SqliteQueue implements QueueStore {
 }
 
 function prepareStatements(raw: SqliteDatabase.Database) {
-  const dueIds = raw.prepare(
-    'SELECT id, lease_owner AS previousOwner FROM delivery WHERE due_at <= @now ORDER BY due_at LIMIT @limit',
-  );
+  // The fair claim (src/store/fair-claim.ts): a skip-scan of delivery_endpoint_due for the
+  // endpoints owed something (one index probe each), kept if their earliest row is due...
+  const dueEndpoints = raw.prepare(`
+    WITH RECURSIVE owed(id) AS (
+      SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
+              ORDER BY endpoint_id LIMIT 1)
+      FROM owed WHERE owed.id IS NOT NULL
+    )
+    SELECT owed.id AS endpointId, e.app_id AS appId FROM owed JOIN endpoint e ON e.id = owed.id
+    WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= @now`);
+  // ...then each planned endpoint's earliest due rows, a range of the same index.
+  const dueIds = raw.prepare(`
+    SELECT id, lease_owner AS previousOwner FROM delivery
+    WHERE endpoint_id = @endpointId AND due_at <= @now AND due_at IS NOT NULL ORDER BY due_at LIMIT @take`);
   const claimIds = raw.prepare(`
     UPDATE delivery SET due_at = @leaseUntil, lease_owner = @owner, status = ${STATUS.sending}, updated_at = @now
     WHERE id IN (SELECT value FROM json_each(@ids))`);
@@ -113,7 +141,10 @@ function prepareStatements(raw: SqliteDatabase.Database) {
                               WHEN @lastSuccessAt IS NOT NULL THEN @firstTrailingFailureAt
                               ELSE COALESCE(first_failure_at, @firstTrailingFailureAt) END,
       last_success_at = COALESCE(@lastSuccessAt, last_success_at),
-      last_failure_at = COALESCE(@lastFailureAt, last_failure_at)
+      last_failure_at = COALESCE(@lastFailureAt, last_failure_at),
+      delivery_state_at = CASE WHEN @deliveryState IS NOT NULL AND @deliveryState <> delivery_state THEN @now
+                               ELSE delivery_state_at END,
+      delivery_state = COALESCE(@deliveryState, delivery_state)
     WHERE id = @endpointId
     RETURNING id AS endpointId, first_failure_at AS firstFailureAt, consecutive_failures AS consecutiveFailures`);
 
@@ -127,20 +158,57 @@ function prepareStatements(raw: SqliteDatabase.Database) {
       'UPDATE delivery SET due_at = @leaseUntil WHERE id IN (SELECT value FROM json_each(@ids)) AND lease_owner = @owner',
     ),
     claim: raw.transaction(
-      (owner: string, limit: number, now: number, leaseUntil: number): ClaimedDelivery[] => {
-        const due = dueIds.all({ now, limit }) as { id: string; previousOwner: string | null }[];
+      (
+        owner: string,
+        limit: number,
+        now: number,
+        leaseUntil: number,
+        shares: ClaimShares,
+        rotation: ClaimRotation,
+      ): ClaimedDelivery[] => {
+        const fair = new FairClaim(dueEndpoints.all({ now }) as DueEndpoint[], limit, shares, rotation);
+        type Due = { id: string; previousOwner: string | null; take: EndpointTake; rank: number };
+        const due: Due[] = [];
+        for (let plan = fair.plan(); plan; plan = fair.plan()) {
+          const round: Due[] = [];
+          const got = new Map<string, number>();
+          for (const take of plan) {
+            const rows = dueIds.all({ endpointId: take.endpointId, now, take: take.take }) as {
+              id: string;
+              previousOwner: string | null;
+            }[];
+            got.set(take.endpointId, rows.length);
+            rows.forEach((row, rank) => {
+              round.push({ ...row, take, rank });
+            });
+          }
+          // Leased at once, so the next round's reads pass over them.
+          claimIds.run({ owner, now, leaseUntil, ids: JSON.stringify(round.map((r) => r.id)) });
+          due.push(
+            ...fairOrder(
+              round,
+              (r) => r.take,
+              (r) => r.rank,
+            ),
+          );
+          fair.took(plan, got);
+        }
         if (due.length === 0) return [];
         const ids = JSON.stringify(due.map((r) => r.id));
-        claimIds.run({ owner, now, leaseUntil, ids });
-        const reclaimed = new Set(due.filter((r) => r.previousOwner !== null).map((r) => r.id));
-        const rows = claimed.all({ ids }) as (Omit<ClaimedDelivery, 'endpointDisabled' | 'reclaimed'> & {
-          endpointDisabled: number;
-        })[];
-        return rows.map((row) => ({
-          ...row,
-          endpointDisabled: row.endpointDisabled === 1,
-          reclaimed: reclaimed.has(row.id),
-        }));
+        const rows = new Map(
+          (
+            claimed.all({ ids }) as (Omit<ClaimedDelivery, 'endpointDisabled' | 'reclaimed'> & {
+              endpointDisabled: number;
+            })[]
+          ).map((row) => [row.id, row]),
+        );
+        return due.flatMap((r) => {
+          const row = rows.get(r.id);
+          if (!row) return [];
+          return [
+            { ...row, endpointDisabled: row.endpointDisabled === 1, reclaimed: r.previousOwner !== null },
+          ];
+        });
       },
     ),
     complete: raw.transaction(
@@ -159,7 +227,12 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           });
         }
         return health
-          .map((h) => updateHealth.get(h) as EndpointHealthAfter | undefined)
+          .map(
+            (h) =>
+              updateHealth.get({ ...h, deliveryState: h.deliveryState ?? null, now }) as
+                | EndpointHealthAfter
+                | undefined,
+          )
           .filter((h) => h !== undefined);
       },
     ),

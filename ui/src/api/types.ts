@@ -63,6 +63,8 @@ export interface EndpointStats {
   failingSince?: string | null;
   lastSuccessAt?: string | null;
   lastFailureAt?: string | null;
+  /** Herald: how the workers deliver to it now. */
+  deliveryState?: 'normal' | 'slowed' | 'circuit_open';
   lastHour?: WindowStats;
   lastDay?: WindowStats;
 }

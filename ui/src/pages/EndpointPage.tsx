@@ -99,6 +99,11 @@ function EndpointOverview({ endpoint, path, onChanged }: EndpointPanelProps) {
         <h2 id="health-title">Health</h2>
         <p>
           <Badge tone={health.tone}>{health.label}</Badge>{' '}
+          {stats.data?.deliveryState === 'circuit_open' ? (
+            <Badge tone="bad">Circuit open: one request at a time</Badge>
+          ) : stats.data?.deliveryState === 'slowed' ? (
+            <Badge tone="warn">Slowed: fewer requests at once</Badge>
+          ) : null}{' '}
           {ratio !== null ? `${percent(ratio)} succeeded` : null}
         </p>
         {endpoint.disabled ? (

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../support/backends.js';
+import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
+import { type HostileReceiver, startHostileReceiver } from '../support/hostile-receiver.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
+
+const HANGING = 200;
+const TIMEOUT_MS = 2_000;
+
+async function appId(herald: TestHerald, uid: string): Promise<string> {
+  const row = await herald.ctx.store.db
+    .selectFrom('application')
+    .select('id')
+    .where('uid', '=', uid)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+for (const backend of BACKENDS) {
+  describe(`${backend}: isolation between tenants`, () => {
+    let herald: TestHerald;
+    let hostile: HostileReceiver;
+    let receiver: Receiver;
+    beforeAll(async () => {
+      // A small worker, so 200 hanging requests are more than all its slots.
+      herald = await startTestHerald(backend, {
+        config: {
+          HERALD_WORKER_CONCURRENCY: '32',
+          HERALD_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS),
+          HERALD_RETRY_SCHEDULE: '60',
+        },
+      });
+      hostile = await startHostileReceiver();
+      receiver = await startReceiver();
+    });
+    afterAll(async () => {
+      await herald?.stop();
+      await hostile?.close();
+      await receiver?.close();
+    });
+
+    it("a tenant with 200 hanging endpoints does not delay another tenant's deliveries", async () => {
+      await herald.api('POST', '/api/v1/app', { name: 'noisy', uid: 'noisy' });
+      await herald.api('POST', '/api/v1/app', { name: 'quiet', uid: 'quiet' });
+      const noisyId = await appId(herald, 'noisy');
+      // Registered straight in the table: 200 API calls would be most of the test's time.
+      const now = Date.now();
+      const template = await herald.api('POST', '/api/v1/app/noisy/endpoint', {
+        url: hostile.url('hang', 'first'),
+      });
+      expect(template.status).toBe(201);
+      const row = await herald.ctx.store.db
+        .selectFrom('endpoint')
+        .selectAll()
+        .where('id', '=', template.body.id)
+        .executeTakeFirstOrThrow();
+      const rows = Array.from({ length: HANGING - 1 }, (_, i) => ({
+        ...row,
+        id: `${row.id.slice(0, -4)}${String(i).padStart(4, '0')}`,
+        url: hostile.url('hang', String(i)),
+        created_at: now,
+        updated_at: now,
+      }));
+      await herald.ctx.store.db.insertInto('endpoint').values(rows).execute();
+      expect(
+        (await herald.api('POST', '/api/v1/app/quiet/endpoint', { url: receiver.url('/quiet') })).status,
+      ).toBe(201);
+
+      for (let i = 0; i < 2; i++)
+        expect(
+          (await herald.api('POST', '/api/v1/app/noisy/msg', { eventType: 'noise', payload: { i } })).status,
+        ).toBe(202);
+      // The noisy tenant's requests are open and hanging before the quiet one publishes.
+      await eventually(() => hostile.open >= 20, 5_000);
+      const published: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        expect(
+          (await herald.api('POST', '/api/v1/app/quiet/msg', { eventType: 'calm', payload: { i } })).status,
+        ).toBe(202);
+        published.push(Date.now());
+      }
+      const received = await receiver.waitForRequests(5, 5_000);
+      // Delivered while the hanging requests were still open, not after they timed out (a slot
+      // taken by a hanging request frees only at the request timeout). After the first timeouts
+      // fewer stay open: the slow endpoints are held to their bounded share.
+      expect(hostile.open).toBeGreaterThan(0);
+      const waited = received.map((r) => r.receivedAt - (published[JSON.parse(r.body).i] as number));
+      expect(Math.max(...waited)).toBeLessThan(TIMEOUT_MS);
+
+      // The hanging requests end as timeouts, each recorded as an attempt.
+      const attempts = await eventually(async () => {
+        const found = await herald.ctx.store.db
+          .selectFrom('attempt')
+          .select(['error_class'])
+          .where('app_id', '=', noisyId)
+          .execute();
+        return found.length >= 20 ? found : null;
+      }, 8_000);
+      expect(attempts.every((a) => a.error_class === 'timeout')).toBe(true);
+    }, 20_000);
+  });
+
+  describe(`${backend}: slow and failing endpoints`, () => {
+    let herald: TestHerald;
+    let receiver: Receiver;
+    beforeAll(async () => {
+      herald = await startTestHerald(backend, {
+        config: { HERALD_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05,0.05' },
+      });
+      receiver = await startReceiver();
+    });
+    afterAll(async () => {
+      await herald?.stop();
+      await receiver?.close();
+    });
+
+    it('a circuit-open endpoint is probed one request at a time and recovers', async () => {
+      await herald.api('POST', '/api/v1/app', { name: 'flaky', uid: 'flaky' });
+      const ep = await herald.api('POST', '/api/v1/app/flaky/endpoint', { url: receiver.url('/flaky') });
+      let failing = true;
+      receiver.respondWith(() => (failing ? { status: 503, delayMs: 30 } : { status: 200, delayMs: 30 }));
+      for (let i = 0; i < 24; i++)
+        expect(
+          (await herald.api('POST', '/api/v1/app/flaky/msg', { eventType: 'flaky', payload: { i } })).status,
+        ).toBe(202);
+      const stats = async () =>
+        (await herald.api('GET', `/api/v1/app/flaky/endpoint/${ep.body.id}/stats`)).body;
+      await eventually(async () => (await stats()).deliveryState === 'circuit_open', 5_000);
+      const openedAt = receiver.requests.length;
+      // While open: a few probes, each the only request in flight.
+      await receiver.waitForRequests(openedAt + 3, 5_000);
+      const probes = receiver.requests.slice(openedAt + 1, openedAt + 3);
+      expect(probes.map((r) => r.concurrent)).toEqual([1, 1]);
+      expect((await herald.api('GET', '/metrics')).text).toMatch(
+        /herald_endpoint_delivery_state\{state="circuit_open"\} 1/,
+      );
+
+      failing = false;
+      const recoveredAt = receiver.requests.length;
+      await eventually(async () => (await stats()).success === 24, 8_000);
+      // Back to full concurrency after the first success.
+      expect(Math.max(...receiver.requests.slice(recoveredAt).map((r) => r.concurrent))).toBeGreaterThan(1);
+      expect((await stats()).deliveryState).toBe('normal');
+      // Every try was recorded: nothing dropped or skipped.
+      const attempts = await herald.api('GET', `/api/v1/app/flaky/attempt/endpoint/${ep.body.id}?limit=250`);
+      expect(attempts.body.data.length).toBe(receiver.requests.length);
+    }, 20_000);
+  });
+}

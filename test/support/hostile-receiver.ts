@@ -1,0 +1,157 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+
+/** The ways a receiver can misbehave that issue 16 measured, one per path `/<mode>`. */
+export const HOSTILE_MODES = [
+  'endless-body',
+  'trickle',
+  'hang',
+  'redirect-301',
+  'redirect-302',
+  'reset',
+  'huge-header',
+  'many-headers',
+  'malformed',
+  'slow-headers',
+  'garbage-after-headers',
+] as const;
+
+export type HostileMode = (typeof HOSTILE_MODES)[number];
+
+/** A raw TCP server answering each request as `/<mode>` says, on loopback. */
+export interface HostileReceiver {
+  url(mode: HostileMode, tag?: string): string;
+  /** Requests seen per mode. */
+  readonly hits: Map<HostileMode, number>;
+  /** Connections currently open. */
+  readonly open: number;
+  close(): Promise<void>;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+/** Built once: building it per request would cost this process more than the client's parsing. */
+let manyHeaders: Buffer | undefined;
+
+/** Writes `chunk` until the socket goes away, respecting back-pressure. */
+function flood(socket: Socket, chunk: Buffer | (() => Buffer)): void {
+  const next = typeof chunk === 'function' ? chunk : () => chunk;
+  const pump = () => {
+    while (!socket.destroyed && socket.write(next()));
+    if (!socket.destroyed) socket.once('drain', pump);
+  };
+  pump();
+}
+
+/** Writes one byte of `text` every `everyMs`, then `after` (if any). */
+function trickle(socket: Socket, text: string, everyMs: number, timers: Set<NodeJS.Timeout>) {
+  let at = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || at >= text.length) {
+      clearInterval(timer);
+      timers.delete(timer);
+      return;
+    }
+    socket.write(text[at++] as string);
+  }, everyMs);
+  timers.add(timer);
+}
+
+function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>): void {
+  switch (mode) {
+    case 'endless-body':
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n');
+      flood(
+        socket,
+        Buffer.concat([Buffer.from(`${CHUNK.length.toString(16)}\r\n`), CHUNK, Buffer.from('\r\n')]),
+      );
+      return;
+    case 'trickle':
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n');
+      trickle(socket, 'a'.repeat(100_000), 1_000, timers);
+      return;
+    case 'hang':
+      return;
+    case 'redirect-301':
+    case 'redirect-302':
+      socket.end(
+        `HTTP/1.1 ${mode === 'redirect-301' ? '301 Moved Permanently' : '302 Found'}\r\nlocation: http://169.254.169.254/latest/meta-data/\r\ncontent-length: 0\r\n\r\n`,
+      );
+      return;
+    case 'reset':
+      socket.resetAndDestroy();
+      return;
+    case 'huge-header': {
+      // 10 MB in one header value, sent as fast as the client reads.
+      socket.write('HTTP/1.1 200 OK\r\nx-huge: ');
+      let sent = 0;
+      flood(socket, () => {
+        sent += CHUNK.length;
+        if (sent >= 10 * 1024 * 1024) {
+          queueMicrotask(() => socket.end('\r\ncontent-length: 0\r\n\r\n'));
+        }
+        return CHUNK;
+      });
+      return;
+    }
+    case 'many-headers':
+      manyHeaders ??= Buffer.from(
+        `HTTP/1.1 200 OK\r\n${Array.from({ length: 100_000 }, (_, i) => `x-h${i}: v\r\n`).join('')}content-length: 0\r\n\r\n`,
+      );
+      socket.end(manyHeaders);
+      return;
+    case 'malformed':
+      socket.end('HTXP/9.9 two hundred\r\n\u0000\u0001: \r\n\r\n');
+      return;
+    case 'slow-headers':
+      trickle(
+        socket,
+        'HTTP/1.1 200 OK\r\ncontent-length: 0\r\nx-slow: '.concat('b'.repeat(10_000)),
+        100,
+        timers,
+      );
+      return;
+    case 'garbage-after-headers':
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello');
+      flood(socket, CHUNK);
+      return;
+  }
+}
+
+/** Starts a hostile receiver on 127.0.0.1 (a free port). */
+export async function startHostileReceiver(): Promise<HostileReceiver> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const hits = new Map<HostileMode, number>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      // Answer once the request line has arrived; the body is read and ignored.
+      if (head.indexOf(HEADER_END) === -1 && head.length < 64 * 1024) return;
+      socket.off('data', onData);
+      socket.on('data', () => {});
+      const path = /^[A-Z]+ \/([a-z0-9-]+)/.exec(head.toString('latin1'))?.[1] ?? '';
+      const mode = (HOSTILE_MODES as readonly string[]).includes(path) ? (path as HostileMode) : 'hang';
+      hits.set(mode, (hits.get(mode) ?? 0) + 1);
+      respond(mode, socket, timers);
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (mode, tag = '') => `http://127.0.0.1:${port}/${mode}${tag ? `/${tag}` : ''}`,
+    hits,
+    get open() {
+      return sockets.size;
+    },
+    close() {
+      for (const timer of timers) clearInterval(timer);
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
