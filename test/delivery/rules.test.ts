@@ -188,9 +188,20 @@ for (const backend of BACKENDS) {
     });
 
     it('sends custom headers but never lets them replace the signature headers', async () => {
-      const ep = await endpoint({
-        headers: { 'x-tenant': 'acme', 'webhook-signature': 'forged', Authorization: 'Bearer rx-secret' },
+      const headers = { 'x-tenant': 'acme', Authorization: 'Bearer rx-secret' };
+      const refused = await herald.api('POST', `/api/v1/app/${app}/endpoint`, {
+        url: receiver.url('/refused'),
+        headers: { ...headers, 'webhook-signature': 'forged' },
       });
+      expect(refused.status).toBe(422);
+      const ep = await endpoint({ headers });
+      // A row written before the API refused such names (plaintext, as earlier versions stored it)
+      // still cannot replace the signature at delivery.
+      await herald.ctx.store.db
+        .updateTable('endpoint')
+        .set({ headers: JSON.stringify({ ...headers, 'webhook-signature': 'forged' }) })
+        .where('id', '=', ep.id)
+        .execute();
       receiver.respondWith(() => ({ status: 200 }));
       const msgId = await publish();
       const req = await eventually(() => at(ep.path)[0]);
