@@ -3,6 +3,7 @@ import type { HeraldContext } from '../context.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
 import { createNetworkPolicy } from '../delivery/network-policy.js';
 import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
+import { Outbox } from '../domains/message/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openStore } from '../store/open.js';
@@ -55,6 +56,7 @@ export async function createRuntime(
       metrics: createMetrics({ processMetrics: options.processMetrics }),
       events,
       now,
+      outbox: new Outbox(store),
     };
     const createdAdminToken = await ensureAdminToken(store, config, now());
     return { ctx, client, createdAdminToken, close };

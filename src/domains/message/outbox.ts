@@ -1,10 +1,16 @@
-import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { matchesEventType } from '../event-type/schema-validation.js';
 import type { MessageRow } from './repo.js';
+
+declare module '../../context.js' {
+  interface HeraldContext {
+    /** The group commit for publishing; one per store, so one per database (built by the runtime). */
+    readonly outbox: Outbox;
+  }
+}
 
 /** One message to store with its deliveries: what `publish` hands the outbox once it is valid. */
 export interface OutboxEntry {
@@ -194,16 +200,4 @@ export function isSubscribed(
   if (!channels) return false;
   const wanted = subscription.channels;
   return channels.some((c) => wanted.includes(c));
-}
-
-const outboxes = new WeakMap<Store, Outbox>();
-
-/** The outbox of this context's store (one per store, so one group commit per database). */
-export function outboxOf(ctx: HeraldContext): Outbox {
-  let outbox = outboxes.get(ctx.store);
-  if (!outbox) {
-    outbox = new Outbox(ctx.store);
-    outboxes.set(ctx.store, outbox);
-  }
-  return outbox;
 }

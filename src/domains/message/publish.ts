@@ -3,7 +3,6 @@ import { newId } from '../../core/ids.js';
 import { invalidField } from '../../errors.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { checkPublish } from '../event-type/publish-check.js';
-import { outboxOf } from './outbox.js';
 import type { MessageRow } from './repo.js';
 
 export interface PublishInput {
@@ -112,7 +111,7 @@ async function writeMessage(
     payload_expires_at: now + retentionMs,
     trace_parent: input.traceParent ?? null,
   };
-  const fanOut = await outboxOf(ctx).write({
+  const fanOut = await ctx.outbox.write({
     row: { ...row, request_id: input.requestId ?? null },
     onlyEndpointId,
     channels: input.channels ?? null,
