@@ -3,6 +3,7 @@ import type { HeraldContext } from '../context.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
 import { createNetworkPolicy } from '../delivery/network-policy.js';
 import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
+import { TaskWakeups } from '../domains/background-task/wakeups.js';
 import { PublishCatalog } from '../domains/event-type/publish-check.js';
 import { Outbox } from '../domains/message/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -59,6 +60,7 @@ export async function createRuntime(
       now,
       outbox: new Outbox(store),
       catalog: new PublishCatalog(store),
+      taskWakeups: new TaskWakeups(),
     };
     const createdAdminToken = await ensureAdminToken(store, config, now());
     return { ctx, client, createdAdminToken, close };

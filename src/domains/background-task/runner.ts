@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import type { HeraldContext } from '../../context.js';
-import type { Store } from '../../store/store.js';
 import { executeTask, pause } from './execute.js';
 import type { TaskRow } from './repo.js';
 
@@ -25,14 +24,6 @@ export interface TaskRunner {
   readonly owner: string;
   /** Stops taking tasks, lets running ones finish their current batch, and gives them back. */
   stop(): Promise<void>;
-}
-
-/** In-process wake-ups, so a task created here starts without waiting for the next poll. */
-const wakers = new WeakMap<Store, Set<() => void>>();
-
-/** Tells this process's runners that a task was created. */
-export function wakeTaskRunners(store: Store): void {
-  for (const wake of wakers.get(store) ?? []) wake();
 }
 
 /**
@@ -133,13 +124,7 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
     })();
   };
 
-  const wake = () => poll();
-  let set = wakers.get(ctx.store);
-  if (!set) {
-    set = new Set();
-    wakers.set(ctx.store, set);
-  }
-  set.add(wake);
+  const stopListening = ctx.taskWakeups.listen(() => poll());
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       poll();
@@ -152,7 +137,7 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
     async stop() {
       if (stopping.signal.aborted) return;
       stopping.abort();
-      wakers.get(ctx.store)?.delete(wake);
+      stopListening();
       await loop;
       await polling;
       for (const task of running.values()) task.abort.abort();
