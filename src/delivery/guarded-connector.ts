@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
-import { isLocalhostName, type NetworkPolicy } from './network-policy.js';
+import { isLocalhostName, type NetworkPolicy } from '../core/net/network-policy.js';
 
 /**
  * A resolver with the signature of `dns.lookup(hostname, { all: true }, callback)`.

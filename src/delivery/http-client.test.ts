@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failThenSucceed, type Receiver, startReceiver } from '../../test/support/receiver.js';
+import { createNetworkPolicy } from '../core/net/network-policy.js';
 import type { LookupFn } from './guarded-connector.js';
 import { createDeliveryClient, type DeliveryClient, parseRetryAfter } from './http-client.js';
-import { createNetworkPolicy } from './network-policy.js';
 
 const loopbackAllowed = createNetworkPolicy(['127.0.0.0/8']);
 const SECRET_SIGNATURE = 'v1,c2VjcmV0LXNpZ25hdHVyZS1tdXN0LW5vdC1sZWFr';

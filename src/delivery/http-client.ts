@@ -1,8 +1,8 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
+import type { NetworkPolicy } from '../core/net/network-policy.js';
 import { BlockedByPolicyError, createGuardedConnector, type LookupFn } from './guarded-connector.js';
-import type { NetworkPolicy } from './network-policy.js';
 
 /** Why an attempt failed, in the vocabulary stored on attempts and shown in the UI. */
 export type ErrorClass =

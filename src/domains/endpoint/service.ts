@@ -1,7 +1,7 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
-import { checkEndpointUrl } from '../../delivery/endpoint-url.js';
-import { createNetworkPolicy, type NetworkPolicy } from '../../delivery/network-policy.js';
+import { checkEndpointUrl } from '../../core/net/endpoint-url.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../../core/net/network-policy.js';
 import { conflict, invalidField, ValidationError, type ValidationIssue } from '../../errors.js';
 import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
