@@ -1,4 +1,5 @@
 import type { Config } from './config/index.js';
+import type { NetworkPolicy } from './core/net/network-policy.js';
 import type { OperationalSink } from './delivery/operational-sender.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -17,6 +18,8 @@ export interface HeraldContext {
   readonly metrics: Metrics;
   /** Herald's operational webhooks to the operator (a no-op sink when none is configured). */
   readonly events: OperationalSink;
+  /** Where Herald may send (`HERALD_ALLOWED_NETWORKS`); the endpoint URL check and the client share it. */
+  readonly networkPolicy: NetworkPolicy;
   /** Epoch milliseconds; tests move it. */
   now(): number;
 }

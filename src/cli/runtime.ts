@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
-import { createNetworkPolicy } from '../core/net/network-policy.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
 import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
 import { TaskWakeups } from '../domains/background-task/wakeups.js';
@@ -32,7 +32,8 @@ export async function createRuntime(
   const logger = options.logger ?? createLogger(config.logLevel);
   const keyring = loadKeyring(config);
   const store = await openStore(config);
-  const client = createClient(config);
+  const networkPolicy = createNetworkPolicy(config.allowedNetworks);
+  const client = createClient(config, networkPolicy);
   const events = config.operationalWebhookUrl
     ? new OperationalWebhookSender(
         client,
@@ -58,6 +59,7 @@ export async function createRuntime(
       metrics: createMetrics({ processMetrics: options.processMetrics }),
       events,
       now,
+      networkPolicy,
       outbox: new Outbox(store),
       catalog: new PublishCatalog(store),
       taskWakeups: new TaskWakeups(),
@@ -71,9 +73,9 @@ export async function createRuntime(
 }
 
 /** The outbound HTTP client every delivery goes through (SSRF guard included). */
-export function createClient(config: Readonly<Config>): DeliveryClient {
+function createClient(config: Readonly<Config>, policy: NetworkPolicy): DeliveryClient {
   return createDeliveryClient({
-    policy: createNetworkPolicy(config.allowedNetworks),
+    policy,
     requestTimeoutMs: config.requestTimeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     storedResponseBytes: config.storedResponseBytes,
