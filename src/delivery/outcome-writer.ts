@@ -1,10 +1,10 @@
 import type { HeraldContext } from '../context.js';
 import { disableEndpoint } from '../domains/endpoint/disable.js';
-import { operationalEvent } from '../domains/event-type/operational-events.js';
 import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
+import { operationalEvent } from './operational/events.js';
 
 /**
  * Flush when this many outcomes wait, or after FLUSH_DELAY_MS, whichever comes first. 20 ms

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
+import { operationalEvent } from '../../delivery/operational/events.js';
 import type { HeraldApp } from '../../http/types.js';
 import { readHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { currentSecret, rotateSecrets } from '../../signing/endpoint-secrets.js';
@@ -9,7 +10,6 @@ import { resolveApplication } from '../application/access.js';
 import type { ApplicationRow } from '../application/repo.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Ordering, PageQuery } from '../common/schemas.js';
-import { operationalEvent } from '../event-type/operational-events.js';
 import {
   type EndpointRow,
   endpointOut,
