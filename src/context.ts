@@ -1,6 +1,6 @@
 import type { Config } from './config/index.js';
 import type { NetworkPolicy } from './core/net/network-policy.js';
-import type { OperationalSink } from './delivery/operational-sender.js';
+import type { OperationalSink } from './delivery/operational/sender.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { MainKeyring } from './signing/main-key.js';

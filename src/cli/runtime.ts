@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
 import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
-import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
+import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational/sender.js';
 import { TaskWakeups } from '../domains/background-task/wakeups.js';
 import { PublishCatalog } from '../domains/event-type/publish-check.js';
 import { Outbox } from '../domains/message/outbox.js';

@@ -1,8 +1,8 @@
-import { newId } from '../core/ids.js';
-import type { Logger } from '../observability/logger.js';
-import { parseSigningSecrets, signatureHeader, webhookHeaders } from '../signing/sign.js';
-import type { DeliveryClient } from './http-client.js';
-import type { OperationalEventType } from './operational/events.js';
+import { newId } from '../../core/ids.js';
+import type { Logger } from '../../observability/logger.js';
+import { parseSigningSecrets, signatureHeader, webhookHeaders } from '../../signing/sign.js';
+import type { DeliveryClient } from '../http-client.js';
+import type { OperationalEventType } from './events.js';
 
 /** An operational event as sent: `{type, data}` in Svix's shapes (see operational-events.ts). */
 export interface OperationalEventBody {
