@@ -5,7 +5,7 @@ import type { ClaimedDelivery } from '../store/queue.js';
 import { judge, RequestBuilder, release } from './attempt.js';
 import type { DeliveryClient, DeliveryRequest } from './http-client.js';
 import { Lane } from './lanes.js';
-import { OutcomeWriter } from './outcome-writer.js';
+import { type DisableEndpoint, OutcomeWriter } from './outcome-writer.js';
 
 /** Longest idle sleep: a safety net for a missed wake-up, not the way work is found. */
 const IDLE_POLL_MS = 5_000;
@@ -15,6 +15,8 @@ const UNSIGNABLE_RETRY_MS = 60_000;
 export interface DispatcherOptions {
   client: DeliveryClient;
   userAgent: string;
+  /** Disables an endpoint that answered 410 or failed too long (the endpoint domain's). */
+  disableEndpoint: DisableEndpoint;
   /** Lease owner name; unique per process by default. */
   owner?: string;
 }
@@ -51,7 +53,7 @@ export class Dispatcher {
     this.#client = options.client;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.#builder = new RequestBuilder(ctx.keyring, ctx.config, options.userAgent);
-    this.#writer = new OutcomeWriter(ctx, (dueAt) => this.#wakeAt(dueAt));
+    this.#writer = new OutcomeWriter(ctx, options.disableEndpoint, (dueAt) => this.#wakeAt(dueAt));
     this.#capacity = ctx.config.workerConcurrency * 2;
   }
 

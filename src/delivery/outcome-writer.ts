@@ -1,7 +1,8 @@
+import type { Kysely } from 'kysely';
 import type { HeraldContext } from '../context.js';
-import { disableEndpoint } from '../domains/endpoint/disable.js';
 import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
+import type { Database } from '../store/schema.js';
 import type { Judgement } from './attempt.js';
 import type { DeliveryResult } from './http-client.js';
 import { operationalEvent } from './operational/events.js';
@@ -17,6 +18,18 @@ const FLUSH_DELAY_MS = 20;
 const WRITE_TRIES = 5;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
 const FAILING_AFTER_ATTEMPTS = 4;
+
+/**
+ * Disables an endpoint, recording why; false when it was already disabled or is gone. The
+ * endpoint domain's `disableEndpoint`, passed in by whoever starts the worker, since delivery/
+ * sits below the domains.
+ */
+export type DisableEndpoint = (
+  db: Kysely<Database>,
+  endpointId: string,
+  reason: string,
+  now: number,
+) => Promise<boolean>;
 
 interface Effects {
   exhausted: ClaimedDelivery[];
@@ -41,6 +54,7 @@ export class OutcomeWriter {
 
   constructor(
     private readonly ctx: HeraldContext,
+    private readonly disableEndpoint: DisableEndpoint,
     /** Told the earliest due time a batch wrote, so the worker wakes for retries it scheduled. */
     private readonly onScheduled: (dueAt: number) => void = () => {},
   ) {}
@@ -195,7 +209,7 @@ export class OutcomeWriter {
 
   async #disable(endpointId: string, reason: string, label: string, failSince?: number): Promise<void> {
     try {
-      const changed = await disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
+      const changed = await this.disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
       if (!changed) return;
       this.ctx.metrics.endpointsDisabled.inc({ reason: label });
       this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
