@@ -170,7 +170,13 @@ export class OutcomeWriter {
     if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     const now = this.ctx.now();
     for (const delivery of effects.gone) {
-      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone');
+      await this.#disable(
+        delivery.endpointId,
+        'The endpoint answered 410 Gone.',
+        'gone',
+        undefined,
+        delivery,
+      );
     }
     if (config.endpointFailureDisableAfterMs > 0) {
       for (const h of after) {
@@ -207,18 +213,27 @@ export class OutcomeWriter {
     }
   }
 
-  async #disable(endpointId: string, reason: string, label: string, failSince?: number): Promise<void> {
+  /** `claimed`: a delivery to this endpoint, which already carries its ids (no query needed). */
+  async #disable(
+    endpointId: string,
+    reason: string,
+    label: string,
+    failSince?: number,
+    claimed?: ClaimedDelivery,
+  ): Promise<void> {
     try {
       const changed = await this.disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
       if (!changed) return;
       this.ctx.metrics.endpointsDisabled.inc({ reason: label });
       this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
-      const endpoint = await this.ctx.store.db
-        .selectFrom('endpoint')
-        .innerJoin('application', 'application.id', 'endpoint.app_id')
-        .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
-        .where('endpoint.id', '=', endpointId)
-        .executeTakeFirst();
+      const endpoint = claimed
+        ? { appId: claimed.appId, appUid: claimed.appUid, endpointUid: claimed.endpointUid }
+        : await this.ctx.store.db
+            .selectFrom('endpoint')
+            .innerJoin('application', 'application.id', 'endpoint.app_id')
+            .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
+            .where('endpoint.id', '=', endpointId)
+            .executeTakeFirst();
       if (!endpoint) return;
       this.ctx.events.emit(
         operationalEvent.endpointDisabled({
