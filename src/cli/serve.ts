@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../domains/background-task/runner.js';
 import { disableEndpoint } from '../domains/endpoint/disable.js';
-import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
+import { type MetricsServer, startMetricsServer } from '../http/metrics-server.js';
 import { startRetention } from '../retention/purge.js';
 import { USER_AGENT } from '../version.js';
 import { createRuntime } from './runtime.js';
