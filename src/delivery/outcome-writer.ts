@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { HeraldContext } from '../context.js';
-import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
 import type { Database } from '../store/schema.js';
 import type { Judgement } from './attempt.js';
+import { logAttempt } from './attempt-log.js';
 import type { DeliveryResult } from './http-client.js';
 import { operationalEvent } from './operational/events.js';
 
