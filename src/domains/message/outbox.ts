@@ -2,8 +2,8 @@ import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
-import { matchesEventType } from '../event-type/schema-validation.js';
 import type { MessageRow } from './repo.js';
+import { isSubscribed, subscriptionOf } from './subscription.js';
 
 declare module '../../context.js' {
   interface HeraldContext {
@@ -170,34 +170,4 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
     }
     return fanOuts;
   });
-}
-
-/** An endpoint's filters, parsed: null lets every event type (or channel) through. */
-export interface Subscription {
-  eventTypes: string[] | null;
-  channels: string[] | null;
-}
-
-/** Parses an endpoint row's stored filters, once per endpoint rather than once per message. */
-export function subscriptionOf(endpoint: {
-  event_types: string | null;
-  channels: string | null;
-}): Subscription {
-  return {
-    eventTypes: endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null,
-    channels: endpoint.channels ? (JSON.parse(endpoint.channels) as string[]) : null,
-  };
-}
-
-/** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
-export function isSubscribed(
-  subscription: Subscription,
-  eventType: string,
-  channels: string[] | null,
-): boolean {
-  if (!matchesEventType(subscription.eventTypes, eventType)) return false;
-  if (subscription.channels === null) return true;
-  if (!channels) return false;
-  const wanted = subscription.channels;
-  return channels.some((c) => wanted.includes(c));
 }
