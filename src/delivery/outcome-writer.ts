@@ -150,7 +150,7 @@ export class OutcomeWriter {
     let after: Awaited<ReturnType<typeof store.queue.complete>> | undefined;
     for (let attempt = 1; after === undefined; attempt++) {
       try {
-        after = await store.queue.complete(outcomes, health);
+        after = await store.queue.complete(outcomes, health, this.ctx.now());
       } catch (err) {
         // A passing database fault should not turn into duplicate deliveries: try again a few
         // times. After that the leases expire and the deliveries are made again: nothing is lost.
