@@ -38,7 +38,11 @@ export class PostgresQueue implements QueueStore {
     return rows;
   }
 
-  async complete(outcomes: DeliveryOutcome[], health: EndpointHealth[], now: number): Promise<EndpointHealthAfter[]> {
+  async complete(
+    outcomes: DeliveryOutcome[],
+    health: EndpointHealth[],
+    now: number,
+  ): Promise<EndpointHealthAfter[]> {
     const attempts = outcomes.flatMap((o) => (o.attempt ? [o.attempt] : []));
     return this.db.transaction().execute(async (trx) => {
       // Batches travel as one JSON document each: V8's JSON.stringify is far cheaper than

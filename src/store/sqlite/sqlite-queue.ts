@@ -34,7 +34,11 @@ export class SqliteQueue implements QueueStore {
     return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil));
   }
 
-  complete(outcomes: DeliveryOutcome[], health: EndpointHealth[], now: number): Promise<EndpointHealthAfter[]> {
+  complete(
+    outcomes: DeliveryOutcome[],
+    health: EndpointHealth[],
+    now: number,
+  ): Promise<EndpointHealthAfter[]> {
     return this.#exclusive((s) => s.complete(outcomes, health, now));
   }
 
