@@ -23,6 +23,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'test/**/*.test.ts',
       'examples/**/*.test.ts',
+      'ui/src/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -31,13 +31,13 @@ import { API_DESCRIPTION, API_TAGS, apiDocsRoutes } from './http/api-docs.js';
 import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
+import { observabilityRoutes } from './http/metrics-route.js';
 import { parseQueryString } from './http/query.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { cachedSerializers } from './http/serialization.js';
 import type { HeraldApp } from './http/types.js';
 import { uiRoutes } from './http/ui.js';
 import { installValidators } from './http/validation.js';
-import { observabilityRoutes } from './observability/routes.js';
 import { VERSION } from './version.js';
 
 declare module 'fastify' {

@@ -1,8 +1,11 @@
 import type { Config } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
-import { createNetworkPolicy } from '../delivery/network-policy.js';
-import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational-sender.js';
+import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational/sender.js';
+import { TaskWakeups } from '../domains/background-task/wakeups.js';
+import { PublishCatalog } from '../domains/event-type/publish-check.js';
+import { Outbox } from '../domains/message/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openStore } from '../store/open.js';
@@ -52,7 +55,8 @@ export async function createRuntime(
     applicationName: `herald:${options.role ?? 'process'}:${process.pid}`,
   });
   store.health.setLogger(logger);
-  const client = createClient(config);
+  const networkPolicy = createNetworkPolicy(config.allowedNetworks);
+  const client = createClient(config, networkPolicy);
   const events = config.operationalWebhookUrl
     ? new OperationalWebhookSender(
         client,
@@ -83,6 +87,10 @@ export async function createRuntime(
       metrics: createMetrics({ processMetrics: options.processMetrics }),
       events,
       now,
+      networkPolicy,
+      outbox: new Outbox(store),
+      catalog: new PublishCatalog(store),
+      taskWakeups: new TaskWakeups(),
     };
     const createdAdminToken = await ensureAdminToken(store, config, now());
     return { ctx, client, createdAdminToken, appliedMigrations, close };
@@ -93,9 +101,9 @@ export async function createRuntime(
 }
 
 /** The outbound HTTP client every delivery goes through (SSRF guard included). */
-export function createClient(config: Readonly<Config>): DeliveryClient {
+function createClient(config: Readonly<Config>, policy: NetworkPolicy): DeliveryClient {
   return createDeliveryClient({
-    policy: createNetworkPolicy(config.allowedNetworks),
+    policy,
     requestTimeoutMs: config.requestTimeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     storedResponseBytes: config.storedResponseBytes,

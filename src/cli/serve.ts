@@ -2,7 +2,8 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../domains/background-task/runner.js';
-import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
+import { disableEndpoint } from '../domains/endpoint/disable.js';
+import { type MetricsServer, startMetricsServer } from '../http/metrics-server.js';
 import { startRetention } from '../retention/purge.js';
 import { USER_AGENT } from '../version.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -43,7 +44,7 @@ export async function startHerald(
   announceAdminToken(runtime, print);
   let dispatcher: Dispatcher | null = null;
   if (role !== 'api') {
-    dispatcher = new Dispatcher(ctx, { client: runtime.client, userAgent: USER_AGENT });
+    dispatcher = new Dispatcher(ctx, { client: runtime.client, userAgent: USER_AGENT, disableEndpoint });
     dispatcher.start();
   }
   // Background tasks (recover, replays) run where deliveries do.

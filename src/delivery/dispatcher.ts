@@ -8,7 +8,7 @@ import { FairShare } from './fair-share.js';
 import { Heartbeat } from './heartbeat.js';
 import type { DeliveryClient, DeliveryRequest } from './http-client.js';
 import { Lane } from './lanes.js';
-import { OutcomeWriter } from './outcome-writer.js';
+import { type DisableEndpoint, OutcomeWriter } from './outcome-writer.js';
 import { isOutage, StoreWait } from './store-outage.js';
 
 /** Longest idle sleep: a safety net for a missed wake-up, not the way work is found. */
@@ -25,6 +25,8 @@ const CAPPED_POLL_MS = 250;
 export interface DispatcherOptions {
   client: DeliveryClient;
   userAgent: string;
+  /** Disables an endpoint that answered 410 or failed too long (the endpoint domain's). */
+  disableEndpoint: DisableEndpoint;
   /** Lease owner name; unique per process by default. */
   owner?: string;
 }
@@ -76,7 +78,7 @@ export class Dispatcher {
     this.#client = options.client;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.#builder = new RequestBuilder(ctx.keyring, ctx.config, options.userAgent);
-    this.#writer = new OutcomeWriter(ctx, (dueAt) => this.#wakeAt(dueAt));
+    this.#writer = new OutcomeWriter(ctx, options.disableEndpoint, (dueAt) => this.#wakeAt(dueAt));
     const { workerConcurrency, endpointConcurrency, requestTimeoutMs } = ctx.config;
     this.#capacity = workerConcurrency * 3;
     this.#share = new FairShare({ workerConcurrency, window: this.#capacity });

@@ -2,6 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../../test/support/receiver.js';
+import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
 import {
   BlockedByPolicyError,
   createGuardedConnector,
@@ -9,7 +10,6 @@ import {
   type LookupFn,
 } from './guarded-connector.js';
 import { createDeliveryClient, type DeliveryClient } from './http-client.js';
-import { createNetworkPolicy, type NetworkPolicy } from './network-policy.js';
 
 /**
  * A resolver that never touches DNS: each name maps to a fixed answer, or to a function

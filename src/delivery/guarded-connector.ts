@@ -1,8 +1,8 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
+import { isLocalhostName, type NetworkPolicy } from '../core/net/network-policy.js';
 import { boundReads } from './bounded-reads.js';
-import { isLocalhostName, type NetworkPolicy } from './network-policy.js';
 
 /**
  * A resolver with the signature of `dns.lookup(hostname, { all: true }, callback)`.

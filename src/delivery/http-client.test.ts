@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failThenSucceed, type Receiver, startReceiver } from '../../test/support/receiver.js';
+import { createNetworkPolicy } from '../core/net/network-policy.js';
 import type { LookupFn } from './guarded-connector.js';
-import { createDeliveryClient, type DeliveryClient, parseRetryAfter } from './http-client.js';
-import { createNetworkPolicy } from './network-policy.js';
+import { createDeliveryClient, type DeliveryClient } from './http-client.js';
 
 const loopbackAllowed = createNetworkPolicy(['127.0.0.0/8']);
 const SECRET_SIGNATURE = 'v1,c2VjcmV0LXNpZ25hdHVyZS1tdXN0LW5vdC1sZWFr';
@@ -414,27 +414,4 @@ describe('delivery client against a real receiver', () => {
   function baseOptions() {
     return { policy: loopbackAllowed, requestTimeoutMs: 1_000, userAgent: 'test' };
   }
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-01-01T00:00:00Z');
-
-  it.each([
-    ['0', 0],
-    ['30', 30_000],
-    [' 7 ', 7_000],
-    ['Wed, 01 Jan 2025 00:02:00 GMT', 120_000],
-    ['Wednesday, 01-Jan-25 00:01:00 GMT', 60_000],
-    ['Wed Jan  1 00:00:30 2025', 30_000],
-    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
-  ])('reads %j as %i ms', (value, expected) => {
-    expect(parseRetryAfter(value, now)).toBe(expected);
-  });
-
-  it.each([undefined, '', '1.5', '-1', 'soon', '2025-01-01T00:02:00Z', 'Foo, 01 Jan 2025 00:02:00 GMT'])(
-    'ignores the malformed value %j',
-    (value) => {
-      expect(parseRetryAfter(value, now)).toBeNull();
-    },
-  );
 });

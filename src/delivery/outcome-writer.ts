@@ -1,10 +1,11 @@
+import type { Kysely } from 'kysely';
 import type { HeraldContext } from '../context.js';
-import { disableEndpoint } from '../domains/endpoint/disable.js';
-import { operationalEvent } from '../domains/event-type/operational-events.js';
-import { logAttempt } from '../observability/attempt-log.js';
 import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../store/queue.js';
+import type { Database } from '../store/schema.js';
 import type { Judgement } from './attempt.js';
+import { logAttempt } from './attempt-log.js';
 import type { DeliveryResult } from './http-client.js';
+import { operationalEvent } from './operational/events.js';
 import { isOutage, StoreWait } from './store-outage.js';
 
 /**
@@ -24,6 +25,18 @@ const WRITE_TRIES = 5;
 const MAX_HELD_OUTCOMES = 10_000;
 /** Svix sends `message.attempt.failing` once a message has failed this many times. */
 const FAILING_AFTER_ATTEMPTS = 4;
+
+/**
+ * Disables an endpoint, recording why; false when it was already disabled or is gone. The
+ * endpoint domain's `disableEndpoint`, passed in by whoever starts the worker, since delivery/
+ * sits below the domains.
+ */
+export type DisableEndpoint = (
+  db: Kysely<Database>,
+  endpointId: string,
+  reason: string,
+  now: number,
+) => Promise<boolean>;
 
 interface Effects {
   exhausted: ClaimedDelivery[];
@@ -53,6 +66,7 @@ export class OutcomeWriter {
 
   constructor(
     private readonly ctx: HeraldContext,
+    private readonly disableEndpoint: DisableEndpoint,
     /** Told the earliest due time a batch wrote, so the worker wakes for retries it scheduled. */
     private readonly onScheduled: (dueAt: number) => void = () => {},
   ) {
@@ -173,7 +187,7 @@ export class OutcomeWriter {
     const heldSince = this.ctx.now();
     for (let attempt = 1, outage = 0; after === undefined; attempt++) {
       try {
-        after = await store.queue.complete(outcomes, health);
+        after = await store.queue.complete(outcomes, health, this.ctx.now());
         store.health.succeeded();
         this.#droppedOverBound = false;
       } catch (err) {
@@ -210,7 +224,13 @@ export class OutcomeWriter {
     if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     const now = this.ctx.now();
     for (const delivery of effects.gone) {
-      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone');
+      await this.#disable(
+        delivery.endpointId,
+        'The endpoint answered 410 Gone.',
+        'gone',
+        undefined,
+        delivery,
+      );
     }
     if (config.endpointFailureDisableAfterMs > 0) {
       for (const h of after) {
@@ -247,18 +267,27 @@ export class OutcomeWriter {
     }
   }
 
-  async #disable(endpointId: string, reason: string, label: string, failSince?: number): Promise<void> {
+  /** `claimed`: a delivery to this endpoint, which already carries its ids (no query needed). */
+  async #disable(
+    endpointId: string,
+    reason: string,
+    label: string,
+    failSince?: number,
+    claimed?: ClaimedDelivery,
+  ): Promise<void> {
     try {
-      const changed = await disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
+      const changed = await this.disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
       if (!changed) return;
       this.ctx.metrics.endpointsDisabled.inc({ reason: label });
       this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
-      const endpoint = await this.ctx.store.db
-        .selectFrom('endpoint')
-        .innerJoin('application', 'application.id', 'endpoint.app_id')
-        .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
-        .where('endpoint.id', '=', endpointId)
-        .executeTakeFirst();
+      const endpoint = claimed
+        ? { appId: claimed.appId, appUid: claimed.appUid, endpointUid: claimed.endpointUid }
+        : await this.ctx.store.db
+            .selectFrom('endpoint')
+            .innerJoin('application', 'application.id', 'endpoint.app_id')
+            .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
+            .where('endpoint.id', '=', endpointId)
+            .executeTakeFirst();
       if (!endpoint) return;
       this.ctx.events.emit(
         operationalEvent.endpointDisabled({

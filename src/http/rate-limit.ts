@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HeraldContext } from '../context.js';
-import { bearerToken } from '../domains/auth/authenticate.js';
+import { bearerToken } from '../core/bearer-token.js';
 import { HttpError } from '../errors.js';
 import type { HeraldApp } from './types.js';
 

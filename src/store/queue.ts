@@ -80,7 +80,11 @@ export interface QueueStore {
     shares?: ClaimShares,
   ): Promise<ClaimedDelivery[]>;
   /** Writes outcomes, attempts and endpoint health in one transaction. */
-  complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]>;
+  complete(
+    outcomes: DeliveryOutcome[],
+    health: EndpointHealth[],
+    now: number,
+  ): Promise<EndpointHealthAfter[]>;
   /**
    * Extends the lease of deliveries `owner` still holds. A live worker keeps what it
    * claimed however long its queue takes; a dead one stops renewing and loses it.

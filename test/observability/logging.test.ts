@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Judgement } from '../../src/delivery/attempt.js';
-import { logAttempt } from '../../src/observability/attempt-log.js';
+import { logAttempt } from '../../src/delivery/attempt-log.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { formatLogLine } from '../../src/observability/pretty.js';
 

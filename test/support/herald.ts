@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config/index.js';
 import type { HeraldContext } from '../../src/context.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { startTaskRunner, type TaskRunner } from '../../src/domains/background-task/runner.js';
+import { disableEndpoint } from '../../src/domains/endpoint/disable.js';
 import type { HeraldApp } from '../../src/http/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { svixSchemaViolations } from '../conformance/svix-openapi.js';
@@ -108,7 +109,7 @@ export async function startTestHerald(
   const client = runtime.client;
   let dispatcher: Dispatcher | null = null;
   const startWorker = () => {
-    dispatcher ??= new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test' });
+    dispatcher ??= new Dispatcher(runtime.ctx, { client, userAgent: 'Herald/test', disableEndpoint });
     dispatcher.start();
     return dispatcher;
   };

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
+import { bearerToken } from '../../core/bearer-token.js';
 import { HttpError } from '../../errors.js';
 import { hashToken, tokensEqual } from './tokens.js';
 
@@ -15,15 +16,6 @@ declare module 'fastify' {
 /** Svix's wording for a token it does not know (`INVALID_TOKEN_ERR`); clients match on it. */
 const INVALID_TOKEN = 'Invalid token';
 const unauthorized = () => new HttpError('unauthorized', INVALID_TOKEN);
-
-/** Reads the bearer token; any malformed header is a plain 401. */
-export function bearerToken(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') throw unauthorized();
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  if (!match?.[1] || match[1].length > 512) throw unauthorized();
-  return match[1];
-}
 
 /**
  * Resolves the caller from `Authorization: Bearer …`. Tokens are looked up by hash, so the

@@ -1,8 +1,8 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { idAtTime, newId } from '../../core/ids.js';
 import { type Database, type EndpointTable, STATUS, TRIGGER } from '../../store/schema.js';
-import { isSubscribed, subscriptionOf } from '../message/outbox.js';
 import { jsonArrayHas } from '../message/repo.js';
+import { isSubscribed, subscriptionOf } from '../message/subscription.js';
 import { dueOffset, dueOffsetSql } from './pacing.js';
 import type { TaskType } from './schemas.js';
 

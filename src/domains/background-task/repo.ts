@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { newId } from '../../core/ids.js';
 import type { BackgroundTaskTable, Database } from '../../store/schema.js';
 import { iso } from '../common/json.js';
@@ -89,4 +89,68 @@ export async function listTasks(
   if (req.cursor) query = query.where('id', plan.op, req.cursor);
   const rows = await query.orderBy('id', plan.direction).limit(plan.fetch).execute();
   return toPage(req, rows, (r) => r.id);
+}
+
+/** Running tasks whose lease is free or expired, oldest first, leaving out `excluding`. */
+export function claimableTasks(
+  db: Kysely<Database>,
+  now: number,
+  excluding: string[],
+  limit: number,
+): Promise<TaskRow[]> {
+  let query = db
+    .selectFrom('background_task')
+    .selectAll()
+    // A literal, so SQLite can use the partial index on running tasks.
+    .where('status', '=', sql.lit('running'))
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+  if (excluding.length > 0) query = query.where('id', 'not in', excluding);
+  return query.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * Takes a task's lease if it is still free or expired: a conditional update, so on
+ * PostgreSQL exactly one process wins. True when this owner got it.
+ */
+export async function leaseTask(
+  db: Kysely<Database>,
+  id: string,
+  owner: string,
+  now: number,
+  leaseUntil: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('background_task')
+    .set({ lease_owner: owner, lease_until: leaseUntil })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Extends a task's lease; false when `owner` no longer holds it (another runner took it). */
+export async function renewTaskLease(
+  db: Kysely<Database>,
+  id: string,
+  owner: string,
+  leaseUntil: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('background_task')
+    .set({ lease_until: leaseUntil })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Gives back every running task `owner` holds, so another process resumes them at once. */
+export async function releaseTaskLeases(db: Kysely<Database>, owner: string): Promise<void> {
+  await db
+    .updateTable('background_task')
+    .set({ lease_owner: null, lease_until: null })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'running')
+    .execute();
 }

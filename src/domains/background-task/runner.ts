@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql } from 'kysely';
 import type { HeraldContext } from '../../context.js';
-import type { Store } from '../../store/store.js';
 import { executeTask, pause } from './execute.js';
-import type { TaskRow } from './repo.js';
+import { claimableTasks, leaseTask, releaseTaskLeases, renewTaskLease, type TaskRow } from './repo.js';
 
 /** How often an idle runner looks for tasks another process created. */
 const POLL_MS = 1_000;
@@ -27,14 +25,6 @@ export interface TaskRunner {
   stop(): Promise<void>;
 }
 
-/** In-process wake-ups, so a task created here starts without waiting for the next poll. */
-const wakers = new WeakMap<Store, Set<() => void>>();
-
-/** Tells this process's runners that a task was created. */
-export function wakeTaskRunners(store: Store): void {
-  for (const wake of wakers.get(store) ?? []) wake();
-}
-
 /**
  * Starts the background-task runner of a worker process. It claims tasks in status
  * `running` whose lease is free or expired (a conditional update: on PostgreSQL exactly one
@@ -52,23 +42,9 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
 
   const claim = async (): Promise<TaskRow | undefined> => {
     const now = ctx.now();
-    let query = db
-      .selectFrom('background_task')
-      .selectAll()
-      // A literal, so SQLite can use the partial index on running tasks.
-      .where('status', '=', sql.lit('running'))
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
-    if (running.size > 0) query = query.where('id', 'not in', [...running.keys()]);
-    const candidates = await query.orderBy('id').limit(maxTasks).execute();
+    const candidates = await claimableTasks(db, now, [...running.keys()], maxTasks);
     for (const candidate of candidates) {
-      const result = await db
-        .updateTable('background_task')
-        .set({ lease_owner: owner, lease_until: now + leaseMs })
-        .where('id', '=', candidate.id)
-        .where('status', '=', 'running')
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) {
+      if (await leaseTask(db, candidate.id, owner, now, now + leaseMs)) {
         if (candidate.lease_owner) ctx.logger.info({ taskId: candidate.id }, 'resuming a background task');
         return { ...candidate, lease_owner: owner, lease_until: now + leaseMs };
       }
@@ -79,13 +55,9 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
   /** Renews the lease until the task ends; aborts the task if another runner took it. */
   const keepLease = (row: TaskRow, abort: AbortController): (() => void) => {
     const timer = setInterval(() => {
-      db.updateTable('background_task')
-        .set({ lease_until: ctx.now() + leaseMs })
-        .where('id', '=', row.id)
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst()
-        .then((r) => {
-          if (Number(r.numUpdatedRows) === 0) abort.abort();
+      renewTaskLease(db, row.id, owner, ctx.now() + leaseMs)
+        .then((kept) => {
+          if (!kept) abort.abort();
         })
         .catch((err: unknown) => {
           // A database outage is logged once, by the store's health.
@@ -137,13 +109,7 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
     })();
   };
 
-  const wake = () => poll();
-  let set = wakers.get(ctx.store);
-  if (!set) {
-    set = new Set();
-    wakers.set(ctx.store, set);
-  }
-  set.add(wake);
+  const stopListening = ctx.taskWakeups.listen(() => poll());
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       poll();
@@ -156,19 +122,15 @@ export function startTaskRunner(ctx: HeraldContext, options: TaskRunnerOptions =
     async stop() {
       if (stopping.signal.aborted) return;
       stopping.abort();
-      wakers.get(ctx.store)?.delete(wake);
+      stopListening();
       await loop;
       await polling;
       for (const task of running.values()) task.abort.abort();
       await Promise.all([...running.values()].map((t) => t.done));
       // Given back at once, so another process resumes them without waiting out the lease.
-      await db
-        .updateTable('background_task')
-        .set({ lease_owner: null, lease_until: null })
-        .where('lease_owner', '=', owner)
-        .where('status', '=', 'running')
-        .execute()
-        .catch((err: unknown) => ctx.logger.warn({ err }, 'giving back background tasks failed'));
+      await releaseTaskLeases(db, owner).catch((err: unknown) =>
+        ctx.logger.warn({ err }, 'giving back background tasks failed'),
+      );
     },
   };
 }

@@ -4,7 +4,6 @@ import { invalidField } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { countMatches, REPLAY_JOBS, type ReplayParams, replayWindow } from '../background-task/jobs.js';
 import { insertTask, type TaskData, taskOut } from '../background-task/repo.js';
-import { wakeTaskRunners } from '../background-task/runner.js';
 import type { TaskStatus, TaskType } from '../background-task/schemas.js';
 import { ERROR_RESPONSES } from '../common/schemas.js';
 import type { EndpointRow } from './repo.js';
@@ -66,7 +65,7 @@ export async function endpointRecoveryRoutes(app: HeraldApp, ctx: HeraldContext)
       { task, appId: endpoint.app_id, endpointId: endpoint.id, params: taskParams, ...progress },
       ctx.now(),
     );
-    if (progress.status === 'running') wakeTaskRunners(ctx.store);
+    if (progress.status === 'running') ctx.taskWakeups.wake();
     return taskOut(row);
   };
   const notStarted = { status: 'running', data: { processed: 0, total: null, count: 0 } } as const;

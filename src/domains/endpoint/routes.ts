@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
+import { operationalEvent } from '../../delivery/operational/events.js';
 import { HttpError } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { readHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
@@ -17,7 +18,6 @@ import {
   Ordering,
   pageQuery,
 } from '../common/schemas.js';
-import { operationalEvent } from '../event-type/operational-events.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import {
   type EndpointRow,

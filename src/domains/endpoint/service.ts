@@ -1,7 +1,6 @@
 import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
-import { checkEndpointUrl } from '../../delivery/endpoint-url.js';
-import { createNetworkPolicy, type NetworkPolicy } from '../../delivery/network-policy.js';
+import { checkEndpointUrl } from '../../core/net/endpoint-url.js';
 import { conflict, invalidField, ValidationError, type ValidationIssue } from '../../errors.js';
 import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
@@ -30,24 +29,15 @@ export interface EndpointFields {
   headers?: Record<string, string> | null;
 }
 
-const policies = new WeakMap<object, NetworkPolicy>();
-
-/** The policy for the early URL check; built once per configuration. */
-function policyFor(ctx: HeraldContext): NetworkPolicy {
-  let policy = policies.get(ctx.config);
-  if (!policy) {
-    policy = createNetworkPolicy(ctx.config.allowedNetworks);
-    policies.set(ctx.config, policy);
-  }
-  return policy;
-}
-
 /** Every problem with an endpoint's fields, as 422 issues (empty when it is fine). */
 async function check(ctx: HeraldContext, fields: EndpointFields): Promise<ValidationIssue[]> {
   if (fields.headers) checkCustomHeaders(fields.headers, ['body', 'headers']);
   const issues: ValidationIssue[] = [];
   if (fields.url !== undefined) {
-    const problem = checkEndpointUrl(fields.url, { httpsOnly: ctx.config.httpsOnly, policy: policyFor(ctx) });
+    const problem = checkEndpointUrl(fields.url, {
+      httpsOnly: ctx.config.httpsOnly,
+      policy: ctx.networkPolicy,
+    });
     if (problem) issues.push({ loc: ['body', 'url'], msg: `url: ${problem}`, type: 'value_error.url' });
   }
   const { field, filter } = requestedFilter(fields);

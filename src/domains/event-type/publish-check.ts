@@ -8,6 +8,7 @@
  */
 import type { HeraldContext } from '../../context.js';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
+import type { Store } from '../../store/store.js';
 import { findEventType, type StoredEventType } from './repo.js';
 import { PayloadValidators, type PayloadViolation } from './schema-validation.js';
 import type { SchemaMode } from './types.js';
@@ -28,8 +29,15 @@ interface CacheEntry {
   fetchedAt: number;
 }
 
+declare module '../../context.js' {
+  interface HeraldContext {
+    /** The publish path's view of the catalog; one per process, so each schema is compiled once. */
+    readonly catalog: PublishCatalog;
+  }
+}
+
 /** One process's view of the catalog for the publish path: lookups, compiled schemas, log throttling. */
-class PublishCatalog {
+export class PublishCatalog {
   readonly validators = new PayloadValidators();
   readonly #entries = new Map<string, CacheEntry>();
   readonly #pending = new Map<string, Promise<StoredEventType | null>>();
@@ -37,7 +45,7 @@ class PublishCatalog {
   /** Bumped by every invalidation, so a lookup that raced with a write is not cached. */
   #generation = 0;
 
-  constructor(private readonly ctx: HeraldContext) {}
+  constructor(private readonly store: Store) {}
 
   async lookup(name: string): Promise<StoredEventType | null> {
     const cached = this.#entries.get(name);
@@ -46,7 +54,7 @@ class PublishCatalog {
     const pending = this.#pending.get(name);
     if (pending) return pending;
     const generation = this.#generation;
-    const query = findEventType(this.ctx.store.db, name)
+    const query = findEventType(this.store.db, name)
       .then((found) => {
         const eventType = found ?? null;
         if (generation === this.#generation) this.#remember(name, eventType);
@@ -91,24 +99,12 @@ class PublishCatalog {
   }
 }
 
-const catalogs = new WeakMap<HeraldContext, PublishCatalog>();
-
-/** The publish-path catalog of this context: one per process, so each schema is compiled once. */
-function catalogFor(ctx: HeraldContext): PublishCatalog {
-  let catalog = catalogs.get(ctx);
-  if (!catalog) {
-    catalog = new PublishCatalog(ctx);
-    catalogs.set(ctx, catalog);
-  }
-  return catalog;
-}
-
 /**
  * Tells the publish path that the catalog changed (`name`, or every event type when omitted),
  * so the next message sees the change. Every write to `event_type` in this process calls it.
  */
 export function invalidateEventType(ctx: HeraldContext, name?: string): void {
-  const catalog = catalogFor(ctx);
+  const { catalog } = ctx;
   catalog.invalidate(name);
   if (name === undefined) return;
   // A deleted or rewritten type must not keep its compiled schema, even if `updatedAt` repeats.
@@ -117,7 +113,7 @@ export function invalidateEventType(ctx: HeraldContext, name?: string): void {
 
 /** The event type of a message, as found in the catalog (cached), or null when it is not there. */
 export function lookupEventType(ctx: HeraldContext, name: string): Promise<StoredEventType | null> {
-  return catalogFor(ctx).lookup(name);
+  return ctx.catalog.lookup(name);
 }
 
 /** What the publish path learned about a message's event type. */
@@ -146,7 +142,7 @@ export async function checkPublish(
   eventTypeName: string,
   payload: unknown,
 ): Promise<PublishCheck> {
-  const catalog = catalogFor(ctx);
+  const { catalog } = ctx;
   const eventType = await catalog.lookup(eventTypeName);
   if (!eventType) {
     if (ctx.config.requireKnownEventTypes) {

@@ -306,21 +306,3 @@ export function isValidEventTypeFilter(entry: string): boolean {
   }
   return EVENT_TYPE_NAME_PATTERN.test(entry);
 }
-
-/**
- * Whether an endpoint with this filter receives `eventType`. `null` means every event type;
- * `invoice.*` matches any name that starts with `invoice.` and has more after it
- * (`invoice.paid`, `invoice.payment.failed`), never `invoice` or `invoicex.paid`. An empty list
- * matches nothing (the API should refuse it, as Svix does with `minItems: 1`).
- */
-export function matchesEventType(filter: string[] | null, eventType: string): boolean {
-  if (filter === null) return true;
-  for (const entry of filter) {
-    if (entry === eventType) return true;
-    if (entry.endsWith('.*')) {
-      const prefix = entry.slice(0, -1); // keeps the dot
-      if (eventType.length > prefix.length && eventType.startsWith(prefix)) return true;
-    }
-  }
-  return false;
-}

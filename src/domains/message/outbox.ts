@@ -1,11 +1,17 @@
-import type { HeraldContext } from '../../context.js';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
 import { classifyStoreError } from '../../store/faults.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
-import { matchesEventType } from '../event-type/schema-validation.js';
 import type { MessageRow } from './repo.js';
+import { isSubscribed, subscriptionOf } from './subscription.js';
+
+declare module '../../context.js' {
+  interface HeraldContext {
+    /** The group commit for publishing; one per store, so one per database (built by the runtime). */
+    readonly outbox: Outbox;
+  }
+}
 
 /** One message to store with its deliveries: what `publish` hands the outbox once it is valid. */
 export interface OutboxEntry {
@@ -195,46 +201,4 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
     }
     return fanOuts;
   });
-}
-
-/** An endpoint's filters, parsed: null lets every event type (or channel) through. */
-export interface Subscription {
-  eventTypes: string[] | null;
-  channels: string[] | null;
-}
-
-/** Parses an endpoint row's stored filters, once per endpoint rather than once per message. */
-export function subscriptionOf(endpoint: {
-  event_types: string | null;
-  channels: string | null;
-}): Subscription {
-  return {
-    eventTypes: endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null,
-    channels: endpoint.channels ? (JSON.parse(endpoint.channels) as string[]) : null,
-  };
-}
-
-/** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
-export function isSubscribed(
-  subscription: Subscription,
-  eventType: string,
-  channels: string[] | null,
-): boolean {
-  if (!matchesEventType(subscription.eventTypes, eventType)) return false;
-  if (subscription.channels === null) return true;
-  if (!channels) return false;
-  const wanted = subscription.channels;
-  return channels.some((c) => wanted.includes(c));
-}
-
-const outboxes = new WeakMap<Store, Outbox>();
-
-/** The outbox of this context's store (one per store, so one group commit per database). */
-export function outboxOf(ctx: HeraldContext): Outbox {
-  let outbox = outboxes.get(ctx.store);
-  if (!outbox) {
-    outbox = new Outbox(ctx.store);
-    outboxes.set(ctx.store, outbox);
-  }
-  return outbox;
 }

@@ -5,7 +5,7 @@ import type { ApplicationRow } from '../application/repo.js';
 import { iso } from '../common/json.js';
 import { checkPublish } from '../event-type/publish-check.js';
 import { firstInexactNumber } from './exact-payload.js';
-import { type OutboxEntry, outboxOf } from './outbox.js';
+import type { OutboxEntry } from './outbox.js';
 import { type MessageRow, shownPayload } from './repo.js';
 
 export interface PublishInput {
@@ -124,7 +124,7 @@ async function writeMessage(
   onlyEndpointId: string | null,
 ): Promise<Published> {
   const prepared = await prepareMessage(ctx, app, input, onlyEndpointId);
-  const fanOut = await outboxOf(ctx).write(prepared.entry);
+  const fanOut = await ctx.outbox.write(prepared.entry);
   return published(ctx, prepared, fanOut);
 }
 
@@ -152,7 +152,7 @@ export async function publishBatch(
       outcomes.push(err as Error);
     }
   }
-  const written = await outboxOf(ctx).writeAll(prepared.map((p) => p.entry));
+  const written = await ctx.outbox.writeAll(prepared.map((p) => p.entry));
   written.forEach((outcome, i) => {
     outcomes[slots[i]!] = outcome instanceof Error ? outcome : published(ctx, prepared[i]!, outcome);
   });

@@ -113,8 +113,11 @@ export class PostgresQueue implements QueueStore {
     ).map((r) => r.row);
   }
 
-  async complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]> {
-    const now = Date.now();
+  async complete(
+    outcomes: DeliveryOutcome[],
+    health: EndpointHealth[],
+    now: number,
+  ): Promise<EndpointHealthAfter[]> {
     const attempts = outcomes.flatMap((o) => (o.attempt ? [o.attempt] : []));
     return this.db.transaction().execute(async (trx) => {
       // Batches travel as one JSON document each: V8's JSON.stringify is far cheaper than

@@ -49,8 +49,12 @@ export class SqliteQueue implements QueueStore {
     return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil, shares ?? {}, this.#rotation));
   }
 
-  complete(outcomes: DeliveryOutcome[], health: EndpointHealth[]): Promise<EndpointHealthAfter[]> {
-    return this.#exclusive((s) => s.complete(outcomes, health));
+  complete(
+    outcomes: DeliveryOutcome[],
+    health: EndpointHealth[],
+    now: number,
+  ): Promise<EndpointHealthAfter[]> {
+    return this.#exclusive((s) => s.complete(outcomes, health, now));
   }
 
   renew(owner: string, ids: string[], leaseUntil: number): Promise<void> {
@@ -212,8 +216,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
       },
     ),
     complete: raw.transaction(
-      (outcomes: DeliveryOutcome[], health: EndpointHealth[]): EndpointHealthAfter[] => {
-        const now = Date.now();
+      (outcomes: DeliveryOutcome[], health: EndpointHealth[], now: number): EndpointHealthAfter[] => {
         for (const outcome of outcomes) {
           if (outcome.attempt) insertAttempt.run(outcome.attempt);
           updateDelivery.run({

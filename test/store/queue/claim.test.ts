@@ -56,9 +56,9 @@ for (const backend of BACKENDS) {
         nextAttemptAt: null,
         attempt: null,
       });
-      await q.store.queue.complete([outcome('w1', STATUS.fail)], []);
+      await q.store.queue.complete([outcome('w1', STATUS.fail)], [], Date.now());
       expect(await q.row(id)).toMatchObject({ status: STATUS.sending, lease_owner: 'w2' });
-      await q.store.queue.complete([outcome('w2', STATUS.success)], []);
+      await q.store.queue.complete([outcome('w2', STATUS.success)], [], Date.now());
       expect(await q.row(id)).toMatchObject({ status: STATUS.success, lease_owner: null, due_at: null });
     });
 

@@ -67,6 +67,7 @@ for (const backend of BACKENDS) {
           outcome(released, 'w1', { status: STATUS.pending, attemptCount: 0, dueAt: now }),
         ],
         [],
+        Date.now(),
       );
       expect(await q.row(sent)).toMatchObject({
         status: STATUS.success,
@@ -94,7 +95,7 @@ for (const backend of BACKENDS) {
     it('resets the failure streak on a success and returns the endpoint’s health', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app, { consecutiveFailures: 4, firstFailureAt: T0 });
-      const after = await q.store.queue.complete([], [health(ep)]);
+      const after = await q.store.queue.complete([], [health(ep)], Date.now());
       expect(after).toEqual([{ endpointId: ep, firstFailureAt: null, consecutiveFailures: 0 }]);
       expect(await q.endpointHealth(ep)).toEqual({
         consecutive_failures: 0,
@@ -117,6 +118,7 @@ for (const backend of BACKENDS) {
             firstTrailingFailureAt: T0 + 20_000,
           }),
         ],
+        Date.now(),
       );
       expect(after).toEqual([{ endpointId: ep, firstFailureAt: T0, consecutiveFailures: 5 }]);
       expect(await q.endpointHealth(ep)).toMatchObject({
@@ -138,6 +140,7 @@ for (const backend of BACKENDS) {
             firstTrailingFailureAt: T0 + 20_000,
           }),
         ],
+        Date.now(),
       );
       expect(after).toEqual([{ endpointId: ep, firstFailureAt: T0 + 20_000, consecutiveFailures: 1 }]);
     });
@@ -155,6 +158,7 @@ for (const backend of BACKENDS) {
             firstTrailingFailureAt: T0 + 20_000,
           }),
         ],
+        Date.now(),
       );
       expect(after).toEqual([{ endpointId: ep, firstFailureAt: T0 + 20_000, consecutiveFailures: 2 }]);
       expect(await q.endpointHealth(ep)).toEqual({
@@ -168,7 +172,7 @@ for (const backend of BACKENDS) {
     it('keeps the last success and failure times a batch does not change', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app);
-      await q.store.queue.complete([], [health(ep)]);
+      await q.store.queue.complete([], [health(ep)], Date.now());
       await q.store.queue.complete(
         [],
         [
@@ -179,6 +183,7 @@ for (const backend of BACKENDS) {
             firstTrailingFailureAt: T0 + 60_000,
           }),
         ],
+        Date.now(),
       );
       expect(await q.endpointHealth(ep)).toMatchObject({
         last_success_at: T0 + 10_000,
@@ -189,7 +194,7 @@ for (const backend of BACKENDS) {
     it('returns health only for endpoints that still exist', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app);
-      const after = await q.store.queue.complete([], [health('ep_deleted'), health(ep)]);
+      const after = await q.store.queue.complete([], [health('ep_deleted'), health(ep)], Date.now());
       expect(after).toEqual([{ endpointId: ep, firstFailureAt: null, consecutiveFailures: 0 }]);
     });
   });

@@ -107,7 +107,7 @@ for (const backend of BACKENDS) {
       await q.store.queue.claim('w1', 10, now + 5_000, now + 7_000);
       expect(await q.store.queue.nextDueAt()).toBe(now + 7_000);
       // Finished: nothing owed, so the next is the other one.
-      await q.store.queue.complete([outcome(soon, 'w1')], []);
+      await q.store.queue.complete([outcome(soon, 'w1')], [], Date.now());
       expect(await q.store.queue.nextDueAt()).toBe(now + 9_000);
     });
   });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STATUS } from '../../../src/store/schema.js';
 import { BACKENDS } from '../../support/backends.js';
-import { openQueueFixture, type QueueFixture } from './harness.js';
+import { openQueueFixture, outcome, type QueueFixture } from './harness.js';
 
 const LEASE_MS = 60_000;
 const DEAD_AFTER_MS = 10_000;
@@ -67,20 +67,7 @@ for (const backend of BACKENDS) {
       await q.store.queue.beat('paused', now - 20_000, now - 20_000);
       await q.store.queue.claim('paused', 10, now - 1, now + LEASE_MS);
       await q.store.queue.releaseDead(now, now - DEAD_AFTER_MS);
-      await q.store.queue.complete(
-        [
-          {
-            deliveryId: id,
-            owner: 'paused',
-            status: STATUS.success,
-            attemptCount: 1,
-            dueAt: null,
-            nextAttemptAt: null,
-            attempt: null,
-          },
-        ],
-        [],
-      );
+      await q.store.queue.complete([outcome(id, 'paused')], [], now);
       expect(await q.row(id)).toMatchObject({ status: STATUS.success, lease_owner: null, due_at: null });
       // It beats again after its pause and is a live worker once more.
       await q.store.queue.beat('paused', now + 1, now - 20_000);

@@ -61,6 +61,7 @@ for (const backend of BACKENDS) {
           }),
         ],
         [],
+        Date.now(),
       );
       expect(await q.row(id)).toMatchObject({ status: STATUS.pending, lease_owner: null, due_at: now + 5 });
       const [retry] = await q.store.queue.claim('w2', 10, now + 5, now + LEASE_MS);

@@ -28,7 +28,7 @@ describe('sqlite: queue operations and durability', () => {
     await q.store.queue.claim('owner', 10, Date.now(), Date.now() + 60_000);
     expect(await level()).toBe(FULL);
     await q.store.queue.renew('owner', [id], Date.now() + 60_000);
-    await q.store.queue.complete([outcome(id, 'owner')], []);
+    await q.store.queue.complete([outcome(id, 'owner')], [], Date.now());
     await q.store.queue.nextDueAt();
     expect(await level()).toBe(FULL);
   });

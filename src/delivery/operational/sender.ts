@@ -1,20 +1,8 @@
-import { newId } from '../core/ids.js';
-import type { OperationalEventType } from '../domains/event-type/operational-events.js';
-import type { Logger } from '../observability/logger.js';
-import { parseSigningSecrets, signatureHeader, webhookHeaders } from '../signing/sign.js';
-import type { DeliveryClient } from './http-client.js';
-
-/** An operational event as sent: `{type, data}` in Svix's shapes (see operational-events.ts). */
-export interface OperationalEventBody {
-  type: OperationalEventType;
-  data: object;
-}
-
-/** Receives Herald's own events (endpoint.disabled, message.attempt.exhausted, …). */
-export interface OperationalSink {
-  emit(event: OperationalEventBody): void;
-  close(): Promise<void>;
-}
+import type { OperationalEventBody, OperationalSink } from '../../context.js';
+import { newId } from '../../core/ids.js';
+import type { Logger } from '../../observability/logger.js';
+import { parseSigningSecrets, signatureHeader, webhookHeaders } from '../../signing/sign.js';
+import type { DeliveryClient } from '../http-client.js';
 
 /** The sink when no `HERALD_OPERATIONAL_WEBHOOK_URL` is set. */
 export const NO_OPERATIONAL_EVENTS: OperationalSink = { emit() {}, async close() {} };

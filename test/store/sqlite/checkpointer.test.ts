@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../../../test/support/herald.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { eventually } from '../../support/herald.js';
 
 describe('SQLite background checkpoints', () => {
   const dirs: string[] = [];

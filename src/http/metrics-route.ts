@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HeraldContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import type { HeraldApp } from '../http/types.js';
-import { registerQueueGauges } from './queue-gauges.js';
+import { registerQueueGauges } from '../observability/queue-gauges.js';
+import type { HeraldApp } from './types.js';
 
 const BEARER = /^Bearer\s+(.+)$/i;
 

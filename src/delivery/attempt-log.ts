@@ -1,6 +1,6 @@
-import type { Judgement } from '../delivery/attempt.js';
+import type { Logger } from '../observability/logger.js';
 import type { ClaimedDelivery } from '../store/queue.js';
-import type { Logger } from './logger.js';
+import type { Judgement } from './attempt.js';
 
 /** What an attempt's log line needs from the claimed delivery. */
 export type AttemptLogDelivery = Pick<ClaimedDelivery, 'id' | 'msgId' | 'endpointId' | 'appId'> & {

@@ -6,7 +6,7 @@ import {
   payloadPath,
   schemaExample,
   syntaxPosition,
-} from '../../ui/src/lib/json-check.js';
+} from './json-check.js';
 
 const INVOICE = compileSchema({
   type: 'object',

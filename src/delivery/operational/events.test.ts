@@ -7,14 +7,10 @@ import { MessageAttemptExhaustedEventSerializer } from 'svix1/dist/models/messag
 import { MessageAttemptFailingEventSerializer } from 'svix1/dist/models/messageAttemptFailingEvent.js';
 import { MessageAttemptRecoveredEventSerializer } from 'svix1/dist/models/messageAttemptRecoveredEvent.js';
 import { describe, expect, it } from 'vitest';
-import { parseCatalogFile } from './catalog-file.js';
-import {
-  OPERATIONAL_EVENT_TYPES,
-  type OperationalEventType,
-  operationalEvent,
-} from './operational-events.js';
-import { PayloadValidators } from './schema-validation.js';
-import { recordOfEntry } from './test-fixtures.js';
+import { parseCatalogFile } from '../../domains/event-type/catalog-file.js';
+import { PayloadValidators } from '../../domains/event-type/schema-validation.js';
+import { recordOfEntry } from '../../domains/event-type/test-fixtures.js';
+import { OPERATIONAL_EVENT_TYPES, type OperationalEventType, operationalEvent } from './events.js';
 
 const endpoint = { appId: 'app_2hFk3bW9yXq6TfD1mV8pLr4sNz', endpointId: 'ep_2hFk4Cq1zYr7UgE2nW9qMs5tPa' };
 const attempt = {

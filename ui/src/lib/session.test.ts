@@ -10,7 +10,7 @@ import {
   startPortalSession,
   type TokenStorage,
   textOnAccent,
-} from '../../ui/src/lib/session.js';
+} from './session.js';
 
 function memoryStorage(): TokenStorage & { items: Map<string, string> } {
   const items = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../ui/src/api/errors.js';
+import { ApiError } from '../api/errors.js';
 import {
   duration,
   endpointHealth,
@@ -8,10 +8,10 @@ import {
   prettyBody,
   relativeTime,
   successRatio,
-} from '../../ui/src/lib/format.js';
-import { oldestDueAge, overviewSeries, overviewTotals } from '../../ui/src/lib/overview.js';
-import { RECOVER_MAX_MS, recoverCountText, recoverSince } from '../../ui/src/lib/recover.js';
-import { receiverSnippet, SNIPPET_LANGUAGES } from '../../ui/src/lib/snippets.js';
+} from './format.js';
+import { oldestDueAge, overviewSeries, overviewTotals } from './overview.js';
+import { RECOVER_MAX_MS, recoverCountText, recoverSince } from './recover.js';
+import { receiverSnippet, SNIPPET_LANGUAGES } from './snippets.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 

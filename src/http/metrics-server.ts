@@ -4,9 +4,9 @@ import { ConfigError } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
 import { HttpErrorOut } from '../domains/common/schemas.js';
 import { healthRoutes } from '../domains/health/routes.js';
-import { answerClientError } from '../http/client-error.js';
-import { installErrorHandler } from '../http/error-handler.js';
-import { observabilityRoutes } from './routes.js';
+import { answerClientError } from './client-error.js';
+import { installErrorHandler } from './error-handler.js';
+import { observabilityRoutes } from './metrics-route.js';
 
 /** The metrics listener of a `herald worker`; `close()` stops it. */
 export interface MetricsServer {

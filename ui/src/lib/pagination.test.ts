@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canLiveRefresh,
-  currentCursor,
-  cursorReducer,
-  FIRST_PAGE,
-  pagerControls,
-} from '../../ui/src/lib/pagination.js';
+import { canLiveRefresh, currentCursor, cursorReducer, FIRST_PAGE, pagerControls } from './pagination.js';
 
 describe('cursor pagination', () => {
   it('follows next cursors and comes back the same way', () => {

@@ -7,7 +7,7 @@ import {
   headersPatchBody,
   parseChannels,
   validateEndpointForm,
-} from '../../ui/src/lib/endpoint-form.js';
+} from './endpoint-form.js';
 
 const VALID = { ...EMPTY_ENDPOINT_FORM, url: 'https://example.com/hooks' };
 
