@@ -28,8 +28,11 @@ interface BulkReplayBody extends WindowIn {
 /** The message id window of a request; `until` defaults to now, so the task's work is fixed. */
 function windowOf(body: WindowIn, now: number, maxWindowMs = Infinity): Pick<ReplayParams, 'from' | 'below'> {
   const since = Date.parse(body.since);
-  const until = body.until ? Date.parse(body.until) : now;
-  if (until < since) throw invalidField(['body', 'until'], 'until: must not be before since');
+  // A `since` still in the future with no `until` is an empty window (nothing to send yet);
+  // an explicit `until` before `since` is a mistake.
+  if (body.until && Date.parse(body.until) < since)
+    throw invalidField(['body', 'until'], 'until: must not be before since');
+  const until = Math.max(body.until ? Date.parse(body.until) : now, since);
   if (until - since > maxWindowMs)
     throw invalidField(
       ['body', 'since'],

@@ -112,3 +112,12 @@ export function svixServer(backend: Backend, options: TestHeraldOptions = {}): S
   };
   return server;
 }
+
+/**
+ * A message as Svix's MessageOut shows it: Herald adds its delivery summary (`deliveryStatus`,
+ * `deliveries`) to messages it reads back, which a create answer does not carry.
+ */
+export function svixMessage(message: Record<string, unknown>): Record<string, unknown> {
+  const { deliveryStatus: _status, deliveries: _deliveries, ...svix } = message;
+  return svix;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../support/backends.js';
 import { eventually } from '../../support/herald.js';
-import { svixServer } from './harness.js';
+import { svixMessage, svixServer } from './harness.js';
 
 /** Svix's `e2e_message.rs`, as plain HTTP calls against Herald. */
 for (const backend of BACKENDS) {
@@ -16,12 +16,12 @@ for (const backend of BACKENDS) {
       const m2 = await svix.createMessage(app.id, { test: 'value2' });
       const m3 = await svix.createMessage(app.id, { test: 'data3' }, 'balloon.popped', ['news']);
       for (const m of [m1, m2])
-        expect((await svix.api('GET', `/api/v1/app/${app.id}/msg/${m.id}/`)).body).toEqual(m);
+        expect(svixMessage((await svix.api('GET', `/api/v1/app/${app.id}/msg/${m.id}/`)).body)).toEqual(m);
       const list = await svix.api('GET', `/api/v1/app/${app.id}/msg/`);
       expect(list.body.data).toHaveLength(3);
-      expect(list.body.data).toEqual(expect.arrayContaining([m1, m2, m3]));
+      expect(list.body.data.map(svixMessage)).toEqual(expect.arrayContaining([m1, m2, m3]));
       const news = await svix.api('GET', `/api/v1/app/${app.id}/msg/?channel=news`);
-      expect(news.body.data).toEqual([m3]);
+      expect(news.body.data.map(svixMessage)).toEqual([m3]);
     });
 
     // test_message_create_read_list_with_content
