@@ -171,6 +171,8 @@ for (const backend of BACKENDS) {
       const m3 = await waiting.createMessage(app.id, { test: 'data3' });
       const m4 = await waiting.createMessage(app.id, { test: 'data4' });
       const base = `/api/v1/app/${app.id}/endpoint/${ep.id}/msg/`;
+      // Both tried once (before its first try a delivery is pending too, then sending while claimed).
+      await waiting.receiver.waitForRequests(2);
       // Herald difference: Svix lists these under `sending` (3).
       expect(ids(await listed(waiting, `${base}?status=1`, 2)).sort()).toEqual([m3.id, m4.id].sort());
       expect((await waiting.api('GET', `${base}?status=3`)).body.data).toEqual([]);
