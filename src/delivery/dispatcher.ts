@@ -280,6 +280,11 @@ export class Dispatcher {
       this.#inFlight < workerConcurrency &&
       this.#share.mayStart(lane.appId, lane.condition.constrained)
     ) {
+      const probeWait = lane.condition.waitMs(this.#ctx.now());
+      if (probeWait > 0) {
+        this.#drainLater(lane, probeWait);
+        return;
+      }
       const next = lane.queue[0]!;
       const rate = next.endpointThrottleRate;
       if (rate && shared) {
@@ -360,7 +365,7 @@ export class Dispatcher {
       (result) => {
         const now = this.#ctx.now();
         lane.recordAnswer(result.durationMs / 1000);
-        const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs));
+        const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs), now);
         this.#writer.addJudgement(
           delivery,
           judge(delivery, this.owner, request, result, this.#ctx.config.retrySchedule, now),

@@ -3,6 +3,17 @@ import type { DeliveryResult } from './http-client.js';
 
 /** Failures in a row that open an endpoint's circuit. */
 const OPEN_AFTER_FAILURES = 3;
+/**
+ * Least time between the end of a failed probe and the start of the next while a circuit is
+ * open. Why (issue 16, bench "Hostile receivers" on SQLite): unpaced, an endpoint that fails
+ * fast (a reset, a malformed or 100,000-header answer, a redirect) was probed again the moment
+ * its probe failed, so with one request at a time it still took an attempt, a connection and an
+ * outcome write per message published (six such endpoints: six attempts per message, more CPU
+ * than the publish itself in the one SQLite process). Paced, an open circuit costs at most four
+ * attempts a second whatever the publish rate; its deliveries stay due and are attempted, in
+ * order, as probes go (nothing is dropped, every attempt recorded).
+ */
+export const PROBE_INTERVAL_MS = 250;
 /** Most endpoints remembered; past it, normal ones are forgotten first (they hold no state). */
 const BOOK_LIMIT = 50_000;
 
@@ -13,7 +24,8 @@ export type DeliveryStateName = (typeof DELIVERY_STATE_TEXT)[number];
  * flight because of it: AIMD on latency and failures (halved on a failure or a slow answer,
  * one more per fast success, up to `HERALD_ENDPOINT_CONCURRENCY`), and a circuit that opens
  * after {@link OPEN_AFTER_FAILURES} failures in a row. While open, one request at a time goes
- * (the probe: the next due delivery, on its normal retry schedule); the first success closes
+ * (the probe: the next due delivery, on its normal retry schedule, no sooner than
+ * {@link PROBE_INTERVAL_MS} after the previous probe failed); the first success closes
  * the circuit and gives the endpoint its full concurrency back at once. A slow answer halves
  * too, but never below two: slow is not down, and the slow share is bounded worker-wide anyway.
  */
@@ -21,6 +33,8 @@ export class EndpointCondition {
   limit: number;
   failures = 0;
   open = false;
+  /** While open: when the next probe may start (ms since the epoch). */
+  probeAt = 0;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -41,11 +55,19 @@ export class EndpointCondition {
     return this.state !== DELIVERY_STATE.normal;
   }
 
-  record(outcome: 'success' | 'slow' | 'failure'): void {
+  /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
+  waitMs(now: number): number {
+    return this.open ? Math.max(0, this.probeAt - now) : 0;
+  }
+
+  record(outcome: 'success' | 'slow' | 'failure', now: number): void {
     if (outcome === 'failure') {
       this.failures++;
       this.limit = Math.max(1, Math.floor(this.limit / 2));
-      if (this.failures >= OPEN_AFTER_FAILURES) this.open = true;
+      if (this.failures >= OPEN_AFTER_FAILURES) {
+        this.open = true;
+        this.probeAt = now + PROBE_INTERVAL_MS;
+      }
       return;
     }
     this.failures = 0;
@@ -105,10 +127,10 @@ export class EndpointHealthBook {
   }
 
   /** Records a result; returns the endpoint's state after it. */
-  record(endpointId: string, outcome: 'success' | 'slow' | 'failure'): number {
+  record(endpointId: string, outcome: 'success' | 'slow' | 'failure', now: number): number {
     const condition = this.get(endpointId);
     const before = condition.state;
-    condition.record(outcome);
+    condition.record(outcome, now);
     const after = condition.state;
     if (after !== before) {
       this.#count(before, -1);

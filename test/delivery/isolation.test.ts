@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBE_INTERVAL_MS } from '../../src/delivery/endpoint-health.js';
 import { BACKENDS } from '../support/backends.js';
 import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
 import { type HostileReceiver, startHostileReceiver } from '../support/hostile-receiver.js';
@@ -131,6 +132,10 @@ for (const backend of BACKENDS) {
       await receiver.waitForRequests(openedAt + 3, 5_000);
       const probes = receiver.requests.slice(openedAt + 1, openedAt + 3);
       expect(probes.map((r) => r.concurrent)).toEqual([1, 1]);
+      // Paced: a receiver failing in 30 ms is not probed again the moment it fails (unpaced,
+      // every message published to it would cost an attempt at once).
+      const gap = (probes[1]?.receivedAt ?? 0) - (probes[0]?.receivedAt ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(PROBE_INTERVAL_MS + 30 - 5);
       expect((await herald.api('GET', '/metrics')).text).toMatch(
         /herald_endpoint_delivery_state\{state="circuit_open"\} 1/,
       );
