@@ -133,11 +133,15 @@ export class Dispatcher {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = null;
     }
+    // Whether the last claim of this pump came back short. Not reset by a further round that
+    // claims nothing (its gate shut): a wake-up that arrived during a short claim must not
+    // cancel the sleep until the next due row, or the worker never looks again (held backlogs
+    // released at paced due times stalled after a tick or two on PostgreSQL, whose claim is slow
+    // enough for a completion to land in it).
     let exhausted = false;
     try {
       do {
         this.#pumpAgain = false;
-        exhausted = false;
         while (this.#running && this.#claimGate) {
           if (this.#ctx.store.health.outage) {
             this.#resumeWhenStoreIsBack();
@@ -156,8 +160,8 @@ export class Dispatcher {
             this.#claimShares(),
           );
           for (const delivery of claimed) this.#accept(delivery, now);
-          if (claimed.length < limit) {
-            exhausted = true;
+          exhausted = claimed.length < limit;
+          if (exhausted) {
             this.#claimGate = false;
             break;
           }
