@@ -1,11 +1,11 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
-import { launchBrowser, screenshot, watchErrors } from './browser.js';
+import { describeInBrowser, launchBrowser, screenshot, watchErrors } from './browser.js';
 
 const TIMEOUT = { timeout: 60_000 };
 
-describe('sqlite: the API reference at /docs in a real browser', () => {
+describeInBrowser('sqlite: the API reference at /docs in a real browser', () => {
   let herald: TestHerald;
   let browser: Browser;
 

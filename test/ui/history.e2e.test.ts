@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { eventually, startTestHerald, TEST_ADMIN_TOKEN, type TestHerald } from '../support/herald.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { launchBrowser, screenshot, watchErrors } from './browser.js';
+import { describeInBrowser, launchBrowser, screenshot, watchErrors } from './browser.js';
 
 const TIMEOUT = { timeout: 90_000 };
 
@@ -10,7 +10,7 @@ const TIMEOUT = { timeout: 90_000 };
  * History that answers "what failed?", the endpoint's chart and retry schedule, and replays
  * with their dry-run count, in the dashboard and the consumer portal.
  */
-describe('sqlite: delivery history, endpoint activity and replays in a real browser', () => {
+describeInBrowser('sqlite: delivery history, endpoint activity and replays in a real browser', () => {
   let herald: TestHerald;
   let receiver: Receiver;
   let browser: Browser;
