@@ -17,12 +17,12 @@
 import { type ChildProcess, exec, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../test/support/ports.js';
 import { startReceiver } from '../../test/support/receiver.js';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.js';
 
@@ -52,17 +52,6 @@ const CUT_MS = opts['proxy-cut-ms'] === undefined ? null : Number(opts['proxy-cu
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`pg-restart: ${line}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface Child {
   role: string;
   child: ChildProcess;
@@ -85,6 +74,28 @@ function spawnHerald(role: 'api' | 'worker', env: Record<string, string>): Child
     c.exit = { code, signal, at: Date.now() };
   });
   return c;
+}
+
+/**
+ * Waits until both workers beat (their rows in the `worker` table): a cut that starts while a
+ * worker is still starting makes it stop at start-up (it cannot reach its database), which is
+ * not the fault this measures. A fixed sleep was not enough on a loaded machine.
+ */
+async function waitForWorkers(base: URL, schema: string, children: Child[]): Promise<void> {
+  const client = new pg.Client({ connectionString: base.toString() });
+  await client.connect();
+  try {
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const { rows } = await client.query(`select count(*)::int as n from "${schema}".worker`);
+      if (rows[0].n >= 2) return;
+      const dead = children.find((c) => c.exit);
+      if (dead) throw new Error(`herald ${dead.role} did not start:\n${dead.output}`);
+      if (Date.now() > deadline) throw new Error('the workers did not start within 60 s');
+      await sleep(100);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 async function main(): Promise<void> {
@@ -138,7 +149,7 @@ async function main(): Promise<void> {
       children.push(spawnHerald('worker', { ...env, HERALD_PORT: String(await freePort()) }));
     await call('POST', '/api/v1/app', { name: 'restart', uid: 'restart' });
     await call('POST', '/api/v1/app/restart/endpoint', { url: receiver.url('/') });
-    await sleep(2_000); // the workers' start-up
+    await waitForWorkers(base, schema, children);
 
     const acknowledged: { id: string; at: number }[] = [];
     const refused: number[] = [];
