@@ -92,7 +92,8 @@ describe.runIf(BACKENDS.includes('postgres'))('postgres: Herald backends termina
     expect(tally.unexpected).toEqual([]);
     for (const c of children) expect(c.child.exitCode, c.output().slice(-2000)).toBeNull();
     expect(api.output()).not.toContain('unhandled error');
-    // Every answer was true: 202 for what was stored, 503 store_unavailable for what was not.
-    expect(tally.acknowledged.length + tally.unavailable).toBe(600);
+    // Every answer was true (202 for what was stored, 503 store_unavailable for what was not:
+    // `unexpected` is empty), and retrying the refused ones got all 600 stored.
+    expect(tally.acknowledged).toHaveLength(600);
   }, 90_000);
 });

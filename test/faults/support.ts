@@ -50,19 +50,26 @@ export function newTally(): PublishTally {
 }
 
 /**
- * Publishes `total` messages, `concurrency` at a time, pausing `gapMs` between rounds (so the
- * stream lasts through the faults the test injects). Resolves when all were answered.
+ * Publishes until `total` messages were acknowledged, `concurrency` at a time, pausing `gapMs`
+ * between rounds, as a client that retries refusals would: a round that met a 503 or 507 waits
+ * `backoffMs` before the next (a refusal answers at once, so without it the stream would spend
+ * itself inside the outage). Stops by itself after `deadlineMs`; resolves when all are answered.
  */
 export async function publishStream(
   base: string,
   uid: string,
   tally: PublishTally,
-  options: { total: number; concurrency: number; gapMs: number },
+  options: { total: number; concurrency: number; gapMs: number; backoffMs?: number; deadlineMs?: number },
 ): Promise<void> {
-  for (let i = 0; i < options.total; i += options.concurrency) {
-    const batch = Math.min(options.concurrency, options.total - i);
-    await Promise.all(Array.from({ length: batch }, (_, j) => publishOne(base, uid, i + j, tally)));
-    if (options.gapMs > 0) await new Promise((r) => setTimeout(r, options.gapMs));
+  const deadline = Date.now() + (options.deadlineMs ?? 60_000);
+  let n = 0;
+  while (tally.acknowledged.length < options.total && Date.now() < deadline) {
+    const refusedBefore = tally.unavailable + tally.full;
+    const batch = Math.min(options.concurrency, options.total - tally.acknowledged.length);
+    await Promise.all(Array.from({ length: batch }, () => publishOne(base, uid, n++, tally)));
+    const refused = tally.unavailable + tally.full > refusedBefore;
+    const pause = refused ? (options.backoffMs ?? 100) : options.gapMs;
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
   }
 }
 
