@@ -83,7 +83,11 @@ export class PostgresQueue implements QueueStore {
         ) t
       ), claimed AS (
         UPDATE delivery d SET due_at = ${leaseUntil}, lease_owner = ${owner}, status = ${STATUS.sending}, updated_at = ${now}
-        FROM due WHERE d.id = due.id
+        -- The ANY(ARRAY(...)) is for the planner: it estimates the json × LIMIT rows above in the hundreds
+        -- of thousands and, joining on due.id alone, hashed a sequential scan of the whole delivery table
+        -- per claim (700 ms a claim once history builds up: the drain fell to 0.06-0.3 x B0). The array
+        -- makes it look each row up by primary key.
+        FROM due WHERE d.id = due.id AND d.id = ANY(ARRAY(SELECT id FROM due))
         RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, due.previous_owner,
           due.due_at AS previous_due_at
       )
