@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openStore } from '../store/open.js';
 import { USER_AGENT } from '../version.js';
-import { ensureAdminToken, loadKeyring } from './bootstrap.js';
+import { ensureAdminToken, GeneratedFileExistsError, loadKeyring } from './bootstrap.js';
 
 export interface Runtime {
   ctx: HeraldContext;
@@ -92,7 +92,14 @@ export async function createRuntime(
       catalog: new PublishCatalog(store),
       taskWakeups: new TaskWakeups(),
     };
-    const createdAdminToken = await ensureAdminToken(store, config, now());
+    const createdAdminToken = await ensureAdminToken(store, config, now()).catch((err: unknown) => {
+      // The refusal is the one line printed: it says too that the schema did change.
+      if (err instanceof GeneratedFileExistsError && appliedMigrations.length > 0)
+        throw new GeneratedFileExistsError(
+          `${err.message} (the database was migrated first: applied ${appliedMigrations.length} migration${appliedMigrations.length === 1 ? '' : 's'})`,
+        );
+      throw err;
+    });
     return { ctx, client, createdAdminToken, appliedMigrations, close };
   } catch (err) {
     await close().catch(() => {});

@@ -79,7 +79,15 @@ describe('first run: migrate, the admin token file, a worker on a new database',
     const refused = migrate(envFor(dir, 'c.db'));
     await expect(refused).rejects.toThrow(GeneratedFileExistsError);
     await expect(refused).rejects.toThrow(/admin-token\..*c\.db already exists and was not overwritten/);
+    // The schema did change, and the one line says so.
+    await expect(refused).rejects.toThrow(
+      new RegExp(`the database was migrated first: applied ${MIGRATION_NAMES.length} migrations\\)$`),
+    );
     expect(readFileSync(taken, 'utf8')).toBe('kept\n');
+    // Run again (nothing left to migrate), the refusal is the plain one.
+    await expect(migrate(envFor(dir, 'c.db'))).rejects.toThrow(
+      /not overwritten; move it away .*of [\w.-]*c\.db$/,
+    );
   });
 
   it('stops a worker on a never-migrated database with one line asking for herald migrate, changing nothing', {
