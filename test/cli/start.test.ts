@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const START = fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url));
+const BUILD_STATE = fileURLToPath(new URL('../../scripts/build-state.mjs', import.meta.url));
 
 /**
  * `npm start` (scripts/start.mjs) in a stand-in checkout: the same script, sources and build
@@ -44,6 +45,7 @@ describe('npm start: runs the built server, compiling only when a source changed
     for (const dir of ['scripts', 'src/cli', 'packages/verify/src'])
       mkdirSync(join(root, dir), { recursive: true });
     copyFileSync(START, join(root, 'scripts', 'start.mjs'));
+    copyFileSync(BUILD_STATE, join(root, 'scripts', 'build-state.mjs'));
     writeFileSync(join(root, 'src/cli/main.ts'), '// the server\n');
     writeFileSync(join(root, 'src/cli/main.test.ts'), '// a test, never built\n');
     writeFileSync(join(root, 'packages/verify/src/index.ts'), '// the receivers package\n');
