@@ -6,26 +6,13 @@
  * takes a few milliseconds. `npm install` (the `prepare` script) makes the first build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isStale, SERVER_BUILD } from './build-state.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli', 'main.js');
-const inputs = ['src', 'packages/verify/src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
-
-/** The newest modification time under `path` (a file or a folder), tests left out: they are not built. */
-function newest(path) {
-  if (!existsSync(path) || path.endsWith('.test.ts')) return 0;
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let max = 0;
-  for (const entry of readdirSync(path)) max = Math.max(max, newest(join(path, entry)));
-  return max;
-}
-
-const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-const changed = inputs.some((input) => newest(join(root, input)) > builtAt);
+const built = join(root, SERVER_BUILD.output);
+const changed = isStale(root, SERVER_BUILD.inputs, SERVER_BUILD.output);
 if (changed) {
   process.stderr.write('herald: sources changed since the last build; compiling (npm run build)\n');
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });

@@ -58,6 +58,7 @@ export async function runCommands(
     },
   };
   for (const register of registers) register(program, cli);
+  registerHelpCommand(program);
   pointAtHelp(program, 'herald');
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -81,8 +82,8 @@ function createProgram(io: CliIo, version: string): Command {
     new Command('herald')
       .version(version, '-v, --version', 'print the version and exit')
       .helpOption('-h, --help', 'print this help and exit (does nothing else)')
-      // `herald help [command]` as before commander; the command groups turn it off for themselves.
-      .helpCommand('help [command]', 'print the help of a command')
+      // `herald help [command]` is a command of its own (registerHelpCommand), with its own --help.
+      .helpCommand(false)
       .enablePositionalOptions()
       .configureOutput({
         writeOut: (text) => io.stdout.write(text),
@@ -90,6 +91,29 @@ function createProgram(io: CliIo, version: string): Command {
       })
       .exitOverride()
   );
+}
+
+/**
+ * `herald help [command…]`: the help of `herald event-types import` as `herald help event-types
+ * import`. Commander's built-in help command answered `herald help --help` with exit code 2 and
+ * `herald help nope` with the whole usage and no word of what was wrong; this one is a command
+ * like the others (its own --help) and names an unknown command.
+ */
+function registerHelpCommand(program: Command): void {
+  program
+    .command('help')
+    .argument('[command...]', 'the command, and subcommand, to describe')
+    .description('print the help of a command')
+    .addHelpText('after', helpEpilogue([], ['npx herald help event-types import']))
+    .action((words: string[]) => {
+      let target = program;
+      for (const word of words) {
+        const next = target.commands.find((c) => c.name() === word);
+        if (!next) throw new CommandFailure(`unknown command '${words.join(' ')}'`, EXIT_USAGE);
+        target = next;
+      }
+      target.outputHelp();
+    });
 }
 
 /** After a mistake, each command names its own help (verify, which asks for the whole usage, keeps it). */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import type { HeraldContext } from '../context.js';
 import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
@@ -8,9 +9,10 @@ import { PublishCatalog } from '../domains/event-type/publish-check.js';
 import { Outbox } from '../domains/message/outbox.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { MIGRATION_NAMES } from '../store/migrations/index.js';
 import { openStore } from '../store/open.js';
 import { USER_AGENT } from '../version.js';
-import { ensureAdminToken, loadKeyring } from './bootstrap.js';
+import { ensureAdminToken, GeneratedFileExistsError, loadKeyring } from './bootstrap.js';
 
 export interface Runtime {
   ctx: HeraldContext;
@@ -49,8 +51,12 @@ export async function createRuntime(
     role?: string;
   } = {},
 ): Promise<Runtime> {
+  const migrate = options.migrate ?? true;
+  // A worker refused for an unmigrated database leaves nothing behind: no empty SQLite file, and
+  // no main key generated (the first `herald migrate` or `serve` makes it).
+  if (!migrate && isMissingSqliteFile(config.databaseUrl)) throw new MigrationsPendingError(MIGRATION_NAMES);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const keyring = loadKeyring(config);
+  const early = migrate ? loadKeyring(config) : null;
   const store = await openStore(config, {
     applicationName: `herald:${options.role ?? 'process'}:${process.pid}`,
   });
@@ -73,11 +79,12 @@ export async function createRuntime(
   };
   try {
     let appliedMigrations: string[] = [];
-    if (options.migrate ?? true) appliedMigrations = await store.migrate();
+    if (migrate) appliedMigrations = await store.migrate();
     else {
       const pending = await store.pendingMigrations();
       if (pending.length > 0) throw new MigrationsPendingError(pending);
     }
+    const keyring = early ?? loadKeyring(config);
     const now = options.now ?? Date.now;
     const ctx: HeraldContext = {
       config,
@@ -92,12 +99,26 @@ export async function createRuntime(
       catalog: new PublishCatalog(store),
       taskWakeups: new TaskWakeups(),
     };
-    const createdAdminToken = await ensureAdminToken(store, config, now());
+    const createdAdminToken = await ensureAdminToken(store, config, now()).catch((err: unknown) => {
+      // The refusal is the one line printed: it says too that the schema did change.
+      if (err instanceof GeneratedFileExistsError && appliedMigrations.length > 0)
+        throw new GeneratedFileExistsError(
+          `${err.message} (the database was migrated first: applied ${appliedMigrations.length} migration${appliedMigrations.length === 1 ? '' : 's'})`,
+        );
+      throw err;
+    });
     return { ctx, client, createdAdminToken, appliedMigrations, close };
   } catch (err) {
     await close().catch(() => {});
     throw err;
   }
+}
+
+/** True for `sqlite:PATH` naming a file that does not exist yet (opening it would create it). */
+function isMissingSqliteFile(databaseUrl: string): boolean {
+  if (!databaseUrl.startsWith('sqlite:')) return false;
+  const path = databaseUrl.slice('sqlite:'.length);
+  return path !== ':memory:' && !existsSync(path);
 }
 
 /** The outbound HTTP client every delivery goes through (SSRF guard included). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -79,13 +79,22 @@ describe('first run: migrate, the admin token file, a worker on a new database',
     const refused = migrate(envFor(dir, 'c.db'));
     await expect(refused).rejects.toThrow(GeneratedFileExistsError);
     await expect(refused).rejects.toThrow(/admin-token\..*c\.db already exists and was not overwritten/);
+    // The schema did change, and the one line says so.
+    await expect(refused).rejects.toThrow(
+      new RegExp(`the database was migrated first: applied ${MIGRATION_NAMES.length} migrations\\)$`),
+    );
     expect(readFileSync(taken, 'utf8')).toBe('kept\n');
+    // Run again (nothing left to migrate), the refusal is the plain one.
+    await expect(migrate(envFor(dir, 'c.db'))).rejects.toThrow(
+      /not overwritten; move it away .*of [\w.-]*c\.db$/,
+    );
   });
 
   it('stops a worker on a never-migrated database with one line asking for herald migrate, changing nothing', {
     timeout: 60_000,
   }, async () => {
-    const env = envFor(tempDir(), 'w.db');
+    const dir = tempDir();
+    const env = envFor(dir, 'w.db');
     const worker = await runHerald(['worker'], env);
     expect(worker.code).toBe(1);
     expectOneClearLine(
@@ -94,6 +103,8 @@ describe('first run: migrate, the admin token file, a worker on a new database',
         `the database is not migrated \\(${MIGRATION_NAMES.length} pending: 0001_initial.*run \`herald migrate\``,
       ),
     );
+    // No file left behind: no empty database, no data directory, no main key generated.
+    expect(readdirSync(dir)).toEqual([]);
     // Nothing was applied by the worker: every migration is still there to apply.
     const afterwards = await migrate(env);
     expect(afterwards.stdout).toContain(`applied ${MIGRATION_NAMES.length} migrations`);

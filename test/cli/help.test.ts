@@ -19,6 +19,7 @@ const COMMANDS = [
   ['event-types', 'import'],
   ['event-types', 'export'],
   ['event-types', 'openapi'],
+  ['help'],
 ];
 
 type Result = Awaited<ReturnType<typeof runHerald>>;
@@ -85,12 +86,24 @@ describe('herald … --help', () => {
       runHerald(['serve', '--prot', '9000'], env(), cwd),
       runHerald(['secrets', 'rotate-main-key', '--dry-run'], env(), cwd),
       runHerald(['nope'], env(), cwd),
+      runHerald(['help', 'event-types', 'nope'], env(), cwd),
     ]);
-    expect(results.map((r) => r.code)).toEqual([2, 2, 2]);
+    expect(results.map((r) => r.code)).toEqual([2, 2, 2, 2]);
     expect(results[0]?.stderr).toContain("unknown option '--prot'");
     expect(results[1]?.stderr).toContain("unknown option '--dry-run'");
     expect(results[2]?.stderr).toContain("unknown command 'nope'");
+    expect(results[3]?.stderr).toBe("herald help: unknown command 'event-types nope'\n");
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('prints the help of a subcommand with herald help, as --help does', async () => {
+    const [viaHelp, viaOption] = await Promise.all([
+      runHerald(['help', 'event-types', 'import'], env(), cwd),
+      runHerald(['event-types', 'import', '--help'], env(), cwd),
+    ]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe(viaOption.stdout);
+    expect(viaHelp.stdout.startsWith('Usage: herald event-types import [options] <file>')).toBe(true);
   });
 
   it('prints the version with --version', async () => {

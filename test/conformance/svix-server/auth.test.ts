@@ -1,6 +1,45 @@
 import { describe, expect, it } from 'vitest';
+import { fillPath, routeTable } from '../../security/route-table.js';
 import { BACKENDS } from '../../support/backends.js';
-import { svixServer } from './harness.js';
+import { type MessageOut, svixServer } from './harness.js';
+
+/**
+ * Every write route of the API, by what a consumer-portal token may do with it on its own
+ * application. A route added without being put in one of the two lists fails the walk below.
+ */
+const OPERATOR_ONLY = [
+  'POST /api/v1/app',
+  'PUT /api/v1/app/:app_id',
+  'PATCH /api/v1/app/:app_id',
+  'DELETE /api/v1/app/:app_id',
+  'POST /api/v1/auth/app-portal-access/:app_id',
+  'POST /api/v1/app/:app_id/msg',
+  'POST /api/v1/app/:app_id/msg/batch',
+  'DELETE /api/v1/app/:app_id/msg/:msg_id/content',
+  'DELETE /api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
+  'POST /api/v1/event-type',
+  'PUT /api/v1/event-type/:event_type_name',
+  'PATCH /api/v1/event-type/:event_type_name',
+  'DELETE /api/v1/event-type/:event_type_name',
+  'POST /api/v1/event-type/export/openapi',
+];
+/** What the consumer portal's pages use: its endpoints, their secrets and headers, tests and replays, resend. */
+const PORTAL_MAY = [
+  'POST /api/v1/app/:app_id/endpoint',
+  'PUT /api/v1/app/:app_id/endpoint/:endpoint_id',
+  'PATCH /api/v1/app/:app_id/endpoint/:endpoint_id',
+  'PUT /api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+  'PATCH /api/v1/app/:app_id/endpoint/:endpoint_id/headers',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/send-example',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/recover',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay',
+  'POST /api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
+  // Last: it revokes the token itself.
+  'DELETE /api/v1/app/:app_id/endpoint/:endpoint_id',
+  'POST /api/v1/auth/logout',
+];
 
 /**
  * Svix's `e2e_auth.rs`, and the review of every write route for what a consumer-portal token may
@@ -82,6 +121,71 @@ for (const backend of BACKENDS) {
         `/api/v1/app/${app.id}/msg/${msg.id}/attempt/${attempt?.id}/content/`,
       );
       expect(res.status).toBe(403);
+    });
+
+    // test_restricted_application_access, over Herald's whole route table: each write route
+    // either refuses a portal token on its own application (403) or is one the portal uses.
+    it('refuses a portal token every write route of the operator, and only those (403), walking the route table', async () => {
+      const since = new Date(Date.now() - 3_600_000).toISOString();
+      const app = await svix.createApp('walked');
+      const endpoint = await svix.createEndpoint(app.id, svix.receiver.url('/walked'));
+      const msg = await svix.createMessage(app.id, { n: 1 });
+      svix.herald.startWorker();
+      const [attempt] = await svix.attemptsOf(app.id, msg.id, 1);
+      const portal = svix.as(await svix.portalToken(app.id));
+      const values = {
+        app_id: app.id,
+        endpoint_id: endpoint.id,
+        msg_id: msg.id,
+        attempt_id: attempt?.id ?? '',
+        event_type_name: 'walked.type',
+      };
+      // Valid bodies, so that no refusal comes from validation before the token is looked at.
+      const bodies: Record<string, unknown> = {
+        'POST /api/v1/app': { name: 'by portal' },
+        'PUT /api/v1/app/:app_id': { name: 'by portal' },
+        'PATCH /api/v1/app/:app_id': { name: 'by portal' },
+        'POST /api/v1/auth/app-portal-access/:app_id': {},
+        'POST /api/v1/app/:app_id/msg': { eventType: 'event.type', payload: {} },
+        'POST /api/v1/app/:app_id/msg/batch': { messages: [{ eventType: 'event.type', payload: {} }] },
+        'POST /api/v1/event-type': { name: 'walked.type', description: 'x' },
+        'PUT /api/v1/event-type/:event_type_name': { description: 'x' },
+        'PATCH /api/v1/event-type/:event_type_name': { description: 'x' },
+        'POST /api/v1/app/:app_id/endpoint': { url: svix.receiver.url('/walked-2'), version: 1 },
+        'PUT /api/v1/app/:app_id/endpoint/:endpoint_id': { url: svix.receiver.url('/walked'), version: 1 },
+        'PATCH /api/v1/app/:app_id/endpoint/:endpoint_id': { description: 'by portal' },
+        'PUT /api/v1/app/:app_id/endpoint/:endpoint_id/headers': { headers: { 'X-Walked': '1' } },
+        'PATCH /api/v1/app/:app_id/endpoint/:endpoint_id/headers': { headers: { 'X-Walked': '2' } },
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate': {},
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/send-example': { eventType: 'svix.ping' },
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/recover': { since },
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing': { since },
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay': { since },
+        'POST /api/v1/event-type/export/openapi': {},
+      };
+
+      const writes = routeTable(svix.herald.app)
+        .filter((r) => r.path.startsWith('/api/') && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method))
+        .map((r) => `${r.method} ${r.path}`);
+      expect([...writes].sort()).toEqual([...OPERATOR_ONLY, ...PORTAL_MAY].sort());
+
+      for (const route of [...OPERATOR_ONLY, ...PORTAL_MAY]) {
+        const [method = '', template = ''] = route.split(' ');
+        const res = await portal(method, `${fillPath(template, values)}/`, bodies[route]);
+        if (OPERATOR_ONLY.includes(route)) {
+          expect(res.status, route).toBe(403);
+          expect(res.body.code, route).toBe('forbidden');
+        } else {
+          expect(res.status, `${route}: ${res.text}`).toBeGreaterThanOrEqual(200);
+          expect(res.status, `${route}: ${res.text}`).toBeLessThan(300);
+        }
+      }
+      // Nothing the refused calls sent took effect.
+      expect((await svix.api('GET', `/api/v1/app/${app.id}/`)).body.name).toBe('walked');
+      const published = (await svix.api('GET', `/api/v1/app/${app.id}/msg/`)).body.data as MessageOut[];
+      // The one message is the operator's; send-example's svix.ping is the portal's own test.
+      expect(published.filter((m) => m.eventType !== 'svix.ping').map((m) => m.id)).toEqual([msg.id]);
+      expect((await svix.api('GET', '/api/v1/event-type/walked.type/')).status).toBe(404);
     });
 
     // test_dashboard_access_without_body (Svix's dashboard-access is app-portal-access in its current API)
