@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../context.js';
+import type { AuthContext } from '../core/caller.js';
 import { conflict, invalidField } from '../errors.js';
 import type { HeraldApp } from './types.js';
 
@@ -53,8 +54,8 @@ export function idempotencyRecordKey(caller: string, method: string, path: strin
 }
 
 /** The caller a key belongs to: all admin tokens share one scope, a portal token its application's. */
-function callerScope(request: FastifyRequest): string {
-  return request.auth.kind === 'admin' ? 'admin' : `portal:${request.auth.appId}`;
+function callerScope(caller: AuthContext): string {
+  return caller.kind === 'admin' ? 'admin' : `portal:${caller.appId}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,7 +129,7 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
         'value_error.str.regex',
       );
     const key = idempotencyRecordKey(
-      callerScope(request),
+      callerScope(request.auth),
       'POST',
       request.url.split('?')[0] ?? '',
       clientKey,

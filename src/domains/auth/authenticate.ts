@@ -1,17 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import { bearerToken } from '../../core/bearer-token.js';
+import type { AuthContext } from '../../core/caller.js';
 import { HttpError } from '../../errors.js';
 import { hashToken, tokensEqual } from './tokens.js';
-
-/** Who is calling: an admin sees everything; a portal token sees one application. */
-export type AuthContext = { kind: 'admin' } | { kind: 'portal'; appId: string; tokenId: string };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext;
-  }
-}
 
 /** Svix's wording for a token it does not know (`INVALID_TOKEN_ERR`); clients match on it. */
 const INVALID_TOKEN = 'Invalid token';
