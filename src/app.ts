@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
 import type { HeraldContext } from './context.js';
@@ -19,15 +18,15 @@ import { endpointRecoveryRoutes } from './domains/endpoint/recovery-routes.js';
 import { endpointRoutes } from './domains/endpoint/routes.js';
 import { ENDPOINT_SCHEMAS } from './domains/endpoint/schemas.js';
 import { sendExampleRoutes } from './domains/endpoint/send-example-routes.js';
-import { endpointStatsRoutes } from './domains/endpoint/stats-routes.js';
 import { eventTypeRoutes } from './domains/event-type/routes.js';
 import { healthRoutes } from './domains/health/routes.js';
 import { messageBatchRoutes } from './domains/message/batch-routes.js';
 import { messageEventsRoutes } from './domains/message/events-routes.js';
 import { messageRoutes } from './domains/message/routes.js';
 import { ListResponseMessageOut, MessageIn, MessageOut } from './domains/message/schemas.js';
+import { endpointStatsRoutes } from './domains/stats/endpoint-routes.js';
 import { statsRoutes } from './domains/stats/routes.js';
-import { API_DESCRIPTION, API_TAGS, apiDocsRoutes } from './http/api-docs.js';
+import { apiDocsRoutes, registerOpenApiDocument } from './http/api-docs.js';
 import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
@@ -38,7 +37,6 @@ import { cachedSerializers } from './http/serialization.js';
 import type { HeraldApp } from './http/types.js';
 import { uiRoutes } from './http/ui.js';
 import { installValidators } from './http/validation.js';
-import { VERSION } from './version.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,12 +54,26 @@ export function withoutTrailingSlash(url: string): string {
   return trimmed === path ? url : `${trimmed}${query < 0 ? '' : url.slice(query)}`;
 }
 
+/** The schemas several domains' routes refer to by `$id`, registered once for all of them. */
+const SHARED_SCHEMAS = [
+  HttpErrorOut,
+  HTTPValidationError,
+  ApplicationIn,
+  ApplicationPatch,
+  ApplicationOut,
+  ListResponseApplicationOut,
+  ...ENDPOINT_SCHEMAS,
+  MessageIn,
+  MessageOut,
+  ListResponseMessageOut,
+];
+
 /**
- * Builds Herald's HTTP application: the Svix-compatible API, its OpenAPI document and
- * reference page. It does not listen: `cli/` does, and tests use `inject()` or a socket.
+ * The Fastify instance with Herald's server options: body and path limits, Svix's answers to
+ * errors raised before routing, request ids, and where client errors and logs go.
  */
-export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
-  const app = Fastify({
+function createFastify(ctx: HeraldContext): HeraldApp {
+  return Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: ctx.config.maxPayloadBytes,
@@ -86,11 +98,10 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
+}
 
-  installErrorHandler(app, ctx.store.health);
-  installValidators(app);
-  // The API takes JSON only: a text/plain body is a 415, not a string to validate.
-  app.removeContentTypeParser('text/plain');
+/** Echoes the request id in `x-request-id` and logs each request at debug level. */
+function installRequestLogging(app: HeraldApp): void {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -100,57 +111,27 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
       'request',
     );
   });
+}
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Herald API',
-        version: VERSION,
-        description: API_DESCRIPTION,
-      },
-      tags: API_TAGS,
-      components: {
-        securitySchemes: {
-          HTTPBearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'An admin token or a consumer-portal token.',
-          },
-        },
-      },
-      security: [{ HTTPBearer: [] }],
-    },
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
-    },
-  });
+/** The OpenAPI document, its `/docs` reference page, and the schemas the routes share. */
+async function registerOpenApi(app: HeraldApp): Promise<void> {
+  await registerOpenApiDocument(app);
   await apiDocsRoutes(app);
-
-  const schemas = [
-    HttpErrorOut,
-    HTTPValidationError,
-    ApplicationIn,
-    ApplicationPatch,
-    ApplicationOut,
-    ListResponseApplicationOut,
-    ...ENDPOINT_SCHEMAS,
-    MessageIn,
-    MessageOut,
-    ListResponseMessageOut,
-  ];
-  for (const schema of schemas) {
+  for (const schema of SHARED_SCHEMAS) {
     app.addSchema(schema);
   }
+}
 
+/** Resolves the caller of every API route but the public ones into `request.auth`. */
+function installAuthentication(app: HeraldApp, ctx: HeraldContext): void {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public || !request.url.startsWith('/api/')) return;
     request.auth = await authenticate(ctx, request);
   });
+}
 
-  installRateLimit(app, ctx);
-  installIdempotency(app, ctx);
-
+/** Every route: the document itself, then each domain's, the metrics and the UI's files. */
+async function registerRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void> {
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
@@ -171,5 +152,23 @@ export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   await observabilityRoutes(app, ctx);
   await statsRoutes(app, ctx);
   await uiRoutes(app, ctx);
+}
+
+/**
+ * Builds Herald's HTTP application: the Svix-compatible API, its OpenAPI document and
+ * reference page. It does not listen: `cli/` does, and tests use `inject()` or a socket.
+ */
+export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
+  const app = createFastify(ctx);
+  installErrorHandler(app, ctx.store.health);
+  installValidators(app);
+  // The API takes JSON only: a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  installRequestLogging(app);
+  await registerOpenApi(app);
+  installAuthentication(app, ctx);
+  installRateLimit(app, ctx);
+  installIdempotency(app, ctx);
+  await registerRoutes(app, ctx);
   return app;
 }

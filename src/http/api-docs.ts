@@ -1,4 +1,6 @@
+import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { VERSION } from '../version.js';
 import type { HeraldApp } from './types.js';
 import { contentSecurityPolicy } from './ui.js';
 
@@ -33,6 +35,38 @@ body { margin: 0; background: #f6f7f9; font-family: system-ui, -apple-system, 'S
 .swagger-ui .scheme-container { box-shadow: none; border-bottom: 1px solid #e5e7eb; background: #fff; }
 .swagger-ui .operation-filter-input { border-color: #d1d5db; }
 `;
+
+/**
+ * Registers the OpenAPI document (`app.swagger()`) with its header: title, version,
+ * introduction, tags and the bearer scheme. Shared schemas are referenced by their `$id`,
+ * so the document's component names are the schemas' own.
+ */
+export async function registerOpenApiDocument(app: HeraldApp): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Herald API',
+        version: VERSION,
+        description: API_DESCRIPTION,
+      },
+      tags: API_TAGS,
+      components: {
+        securitySchemes: {
+          HTTPBearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An admin token or a consumer-portal token.',
+          },
+        },
+      },
+      security: [{ HTTPBearer: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+    },
+  });
+}
 
 /**
  * `GET /docs`: the API reference, rendered by Swagger UI (served from the package, so it works
@@ -71,7 +105,7 @@ export async function apiDocsRoutes(app: HeraldApp): Promise<void> {
 }
 
 /** The reference's introduction (Markdown), shown above the operation groups. */
-export const API_DESCRIPTION = `Herald delivers your platform's events to your customers' webhook endpoints: signed,
+const API_DESCRIPTION = `Herald delivers your platform's events to your customers' webhook endpoints: signed,
 retried with backoff, every attempt recorded.
 
 **Svix-compatible.** Paths, field names, list envelopes (\`data\`, \`iterator\`, \`prevIterator\`, \`done\`)
@@ -95,7 +129,7 @@ Then find what failed: \`GET /api/v1/app/acme/msg?delivery_status=exhausted\`.
 The machine-readable document is at [/api/v1/openapi.json](/api/v1/openapi.json).`;
 
 /** The operation groups, in the order a new user meets them, each with a line on what it is for. */
-export const API_TAGS = [
+const API_TAGS = [
   {
     name: 'Application',
     description: 'One per customer of your platform; its `uid` works wherever its id does.',

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { HeraldContext } from '../context.js';
+import type { AuthContext } from '../core/caller.js';
 import { conflict, invalidField } from '../errors.js';
+import type { Database } from '../store/schema.js';
 import type { HeraldApp } from './types.js';
 
 /**
@@ -53,33 +56,28 @@ export function idempotencyRecordKey(caller: string, method: string, path: strin
 }
 
 /** The caller a key belongs to: all admin tokens share one scope, a portal token its application's. */
-function callerScope(request: FastifyRequest): string {
-  return request.auth.kind === 'admin' ? 'admin' : `portal:${request.auth.appId}`;
+function callerScope(caller: AuthContext): string {
+  return caller.kind === 'admin' ? 'admin' : `portal:${caller.appId}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Installs the hooks. Called once, after authentication is installed and before any route. */
-export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
-  const { db } = ctx.store;
-  const claims = new WeakMap<FastifyRequest, Claim>();
-  let lastSweep = 0;
+/**
+ * The `idempotency` table's reads and writes. Every write after the claim names the claim's
+ * `createdAt` too, so a request never touches a record that replaced its own.
+ */
+class IdempotencyRecords {
+  #lastSweep = 0;
 
-  const sweepExpired = (now: number) => {
-    if (now - lastSweep < SWEEP_EVERY_MS) return;
-    lastSweep = now;
-    db.deleteFrom('idempotency')
-      .where('expires_at', '<=', now)
-      .execute()
-      .catch((err) => {
-        if (!ctx.store.health.report(err))
-          ctx.logger.warn({ err }, 'could not delete expired idempotency records');
-      });
-  };
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly ctx: HeraldContext,
+  ) {}
 
-  const tryClaim = async (key: string): Promise<Claim | null> => {
-    const now = ctx.now();
-    const inserted = await db
+  /** Claims `key` with a `pending` row; null when another request holds it (or held it). */
+  async claim(key: string): Promise<Claim | null> {
+    const now = this.ctx.now();
+    const inserted = await this.db
       .insertInto('idempotency')
       .values({
         key,
@@ -87,106 +85,185 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
         status_code: null,
         body: '{}',
         created_at: now,
-        expires_at: now + ctx.config.idempotencyTtlSeconds * 1000,
+        expires_at: now + this.ctx.config.idempotencyTtlSeconds * 1000,
       })
       .onConflict((oc) => oc.column('key').doNothing())
       .returning('key')
       .executeTakeFirst();
     return inserted ? { key, createdAt: now } : null;
-  };
+  }
 
-  /** The stored body in plaintext; null when it cannot be read (its main key was retired since). */
-  const storedBody = (record: CompleteRecord): string | undefined | null => {
-    if (record.payload === null) return undefined;
-    try {
-      return ctx.keyring.decrypt(record.payload);
-    } catch (err) {
-      ctx.logger.warn({ err }, 'a stored idempotent response cannot be decrypted; running the request again');
-      return null;
+  find(key: string) {
+    return this.db.selectFrom('idempotency').selectAll().where('key', '=', key).executeTakeFirst();
+  }
+
+  /** Removes a record, whatever its state (expired, stale, or unreadable). */
+  async forget(key: string, createdAt: number): Promise<void> {
+    await this.db
+      .deleteFrom('idempotency')
+      .where('key', '=', key)
+      .where('created_at', '=', createdAt)
+      .execute();
+  }
+
+  /** Stores the answer of the request that holds `claim`. */
+  async complete(claim: Claim, status: number, record: CompleteRecord): Promise<void> {
+    await this.db
+      .updateTable('idempotency')
+      .set({ state: 'complete', status_code: status, body: JSON.stringify(record) })
+      .where('key', '=', claim.key)
+      .where('created_at', '=', claim.createdAt)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  /** Gives the key back unanswered, so the client's retry runs again. */
+  async release(claim: Claim): Promise<void> {
+    await this.db
+      .deleteFrom('idempotency')
+      .where('key', '=', claim.key)
+      .where('created_at', '=', claim.createdAt)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  /** Deletes expired records, at most once every `SWEEP_EVERY_MS`, without waiting for it. */
+  sweepExpired(now: number): void {
+    if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
+    this.#lastSweep = now;
+    this.db
+      .deleteFrom('idempotency')
+      .where('expires_at', '<=', now)
+      .execute()
+      .catch((err) => {
+        if (!this.ctx.store.health.report(err))
+          this.ctx.logger.warn({ err }, 'could not delete expired idempotency records');
+      });
+  }
+}
+
+/**
+ * The stored key of an idempotent POST, or undefined when the request is not one (another
+ * method, no header, no caller). A malformed header is a 422.
+ */
+function recordKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[HEADER];
+  if (request.method !== 'POST' || header === undefined || !request.auth) return undefined;
+  const clientKey = Array.isArray(header) ? header.join(', ') : header;
+  if (!KEY_PATTERN.test(clientKey) || clientKey.trim() === '')
+    throw invalidField(
+      ['header', HEADER],
+      'Idempotency-Key must be 1 to 256 printable ASCII characters.',
+      'value_error.str.regex',
+    );
+  return idempotencyRecordKey(callerScope(request.auth), 'POST', request.url.split('?')[0] ?? '', clientKey);
+}
+
+/** The stored body in plaintext; null when it cannot be read (its main key was retired since). */
+function storedBody(ctx: HeraldContext, record: CompleteRecord): string | undefined | null {
+  if (record.payload === null) return undefined;
+  try {
+    return ctx.keyring.decrypt(record.payload);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'a stored idempotent response cannot be decrypted; running the request again');
+    return null;
+  }
+}
+
+function replay(
+  ctx: HeraldContext,
+  reply: FastifyReply,
+  status: number,
+  record: CompleteRecord,
+  body: string | undefined,
+): void {
+  ctx.metrics.idempotentReplays.inc();
+  reply.code(status).header('idempotent-replayed', 'true');
+  if (record.contentType) reply.header('content-type', record.contentType);
+  reply.send(body);
+}
+
+/**
+ * Claims `key` for this request, or replays (sends) the answer stored under it. A record that expired,
+ * was left pending by a dead process, or can no longer be decrypted is removed and the key
+ * claimed again; one still pending is waited for up to `IDEMPOTENCY_WAIT_MS`, then a 409.
+ */
+async function claimOrReplay(
+  ctx: HeraldContext,
+  records: IdempotencyRecords,
+  key: string,
+  reply: FastifyReply,
+): Promise<Claim | 'replayed'> {
+  const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+  for (;;) {
+    const claim = await records.claim(key);
+    if (claim) return claim;
+    const row = await records.find(key);
+    if (!row) continue; // released (a 5xx) or expired between the insert and the read: claim again
+    const now = ctx.now();
+    const stalePending = row.state === 'pending' && row.created_at <= now - PENDING_STALE_MS;
+    if (row.expires_at <= now || stalePending) {
+      await records.forget(key, row.created_at);
+      continue;
     }
-  };
+    const record = JSON.parse(row.body ?? '{}') as CompleteRecord;
+    if (row.state === 'complete' && row.status_code !== null) {
+      const body = storedBody(ctx, record);
+      if (body !== null) {
+        replay(ctx, reply, row.status_code, record, body);
+        return 'replayed';
+      }
+      await records.forget(key, row.created_at);
+      continue;
+    }
+    if (Date.now() >= deadline) throw conflict('A request with this Idempotency-Key is still in progress.');
+    await sleep(POLL_MS);
+  }
+}
 
-  const replay = (reply: FastifyReply, status: number, record: CompleteRecord, body: string | undefined) => {
-    ctx.metrics.idempotentReplays.inc();
-    reply.code(status).header('idempotent-replayed', 'true');
-    if (record.contentType) reply.header('content-type', record.contentType);
-    return reply.send(body);
-  };
+/**
+ * Stores the answer under the request's claim: 2xx and 4xx with a text body (or none), body
+ * encrypted; anything else (a 5xx, a stream) releases the key instead.
+ */
+async function storeAnswer(
+  ctx: HeraldContext,
+  records: IdempotencyRecords,
+  claim: Claim,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<void> {
+  const status = reply.statusCode;
+  const body =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
+  const storable = status < 500 && (body !== null || payload === null || payload === undefined);
+  if (!storable) return records.release(claim);
+  const contentType = reply.getHeader('content-type');
+  await records.complete(claim, status, {
+    contentType: typeof contentType === 'string' ? contentType : null,
+    payload: body === null || body === '' ? null : ctx.keyring.encrypt(body),
+  });
+}
 
-  const forget = async (key: string, createdAt: number) => {
-    await db.deleteFrom('idempotency').where('key', '=', key).where('created_at', '=', createdAt).execute();
-  };
+/** Installs the hooks. Called once, after authentication is installed and before any route. */
+export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
+  const records = new IdempotencyRecords(ctx.store.db, ctx);
+  const claims = new WeakMap<FastifyRequest, Claim>();
 
   app.addHook('preHandler', async (request, reply) => {
-    const header = request.headers[HEADER];
-    if (request.method !== 'POST' || header === undefined || !request.auth) return;
-    const clientKey = Array.isArray(header) ? header.join(', ') : header;
-    if (!KEY_PATTERN.test(clientKey) || clientKey.trim() === '')
-      throw invalidField(
-        ['header', HEADER],
-        'Idempotency-Key must be 1 to 256 printable ASCII characters.',
-        'value_error.str.regex',
-      );
-    const key = idempotencyRecordKey(
-      callerScope(request),
-      'POST',
-      request.url.split('?')[0] ?? '',
-      clientKey,
-    );
-    sweepExpired(ctx.now());
-
-    const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
-    for (;;) {
-      const claim = await tryClaim(key);
-      if (claim) {
-        claims.set(request, claim);
-        return;
-      }
-      const row = await db.selectFrom('idempotency').selectAll().where('key', '=', key).executeTakeFirst();
-      if (!row) continue; // released (a 5xx) or expired between the insert and the read: claim again
-      const now = ctx.now();
-      const stalePending = row.state === 'pending' && row.created_at <= now - PENDING_STALE_MS;
-      if (row.expires_at <= now || stalePending) {
-        await forget(key, row.created_at);
-        continue;
-      }
-      const record = JSON.parse(row.body ?? '{}') as CompleteRecord;
-      if (row.state === 'complete' && row.status_code !== null) {
-        const body = storedBody(record);
-        if (body !== null) return replay(reply, row.status_code, record, body);
-        await forget(key, row.created_at);
-        continue;
-      }
-      if (Date.now() >= deadline) throw conflict('A request with this Idempotency-Key is still in progress.');
-      await sleep(POLL_MS);
-    }
+    const key = recordKeyOf(request);
+    if (key === undefined) return;
+    records.sweepExpired(ctx.now());
+    const claimed = await claimOrReplay(ctx, records, key, reply);
+    if (claimed === 'replayed') return reply;
+    claims.set(request, claimed);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = claims.get(request);
     if (!claim) return payload;
     claims.delete(request);
-    const status = reply.statusCode;
-    const body =
-      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
-    const storable = status < 500 && (body !== null || payload === null || payload === undefined);
     try {
-      if (!storable) {
-        await release(claim);
-        return payload;
-      }
-      const contentType = reply.getHeader('content-type');
-      const record: CompleteRecord = {
-        contentType: typeof contentType === 'string' ? contentType : null,
-        payload: body === null || body === '' ? null : ctx.keyring.encrypt(body),
-      };
-      await db
-        .updateTable('idempotency')
-        .set({ state: 'complete', status_code: status, body: JSON.stringify(record) })
-        .where('key', '=', claim.key)
-        .where('created_at', '=', claim.createdAt)
-        .where('state', '=', 'pending')
-        .execute();
+      await storeAnswer(ctx, records, claim, reply, payload);
     } catch (err) {
       // The answer still goes out; the key stays pending until it goes stale.
       request.log.warn({ err }, 'could not store the idempotent response');
@@ -200,15 +277,8 @@ export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
     const claim = claims.get(request);
     if (!claim) return;
     claims.delete(request);
-    await release(claim).catch((err) => request.log.warn({ err }, 'could not release an idempotency key'));
+    await records
+      .release(claim)
+      .catch((err) => request.log.warn({ err }, 'could not release an idempotency key'));
   });
-
-  async function release(claim: Claim): Promise<void> {
-    await db
-      .deleteFrom('idempotency')
-      .where('key', '=', claim.key)
-      .where('created_at', '=', claim.createdAt)
-      .where('state', '=', 'pending')
-      .execute();
-  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HeraldContext } from '../context.js';
 import { bearerToken } from '../core/bearer-token.js';
+import type { AuthContext } from '../core/caller.js';
 import { HttpError } from '../errors.js';
 import type { HeraldApp } from './types.js';
 
@@ -57,6 +58,11 @@ class TokenBuckets {
   }
 }
 
+/** No caller (a route that answers without a token) and admins, unless they are limited too, skip the limit. */
+function exempt(caller: AuthContext | undefined, limitAdmins: boolean): boolean {
+  return !caller || (caller.kind === 'admin' && !limitAdmins);
+}
+
 /**
  * The per-token API rate limit (`HERALD_API_RATE_LIMIT` requests per second, 0 = off): beyond
  * it a 429 `rate_limited` with `Retry-After` in seconds. Admin tokens are exempt unless
@@ -75,8 +81,7 @@ export function installRateLimit(app: HeraldApp, ctx: HeraldContext): void {
   const buckets = new TokenBuckets(perSecond, () => ctx.now());
 
   app.addHook('onRequest', async (request) => {
-    if (!request.auth) return;
-    if (request.auth.kind === 'admin' && !ctx.config.apiRateLimitAdmin) return;
+    if (exempt(request.auth, ctx.config.apiRateLimitAdmin)) return;
     // Keyed by a hash of the token itself: every token, admin or portal, has its own bucket.
     const key = createHash('sha256').update(bearerToken(request)).digest('base64url');
     const waitSeconds = buckets.take(key);

@@ -89,6 +89,11 @@ export async function updateApplication(
   return next;
 }
 
+/** Deletes an application; its endpoints, messages and deliveries go with it (the schema cascades). */
+export async function deleteApplication(db: Kysely<Database>, appId: string): Promise<void> {
+  await db.deleteFrom('application').where('id', '=', appId).execute();
+}
+
 export async function listApplications(
   db: Kysely<Database>,
   req: PageRequest,

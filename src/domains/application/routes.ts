@@ -7,6 +7,7 @@ import { AppIdParam, ERROR_RESPONSES, idIteratorPattern, Ordering, pageQuery } f
 import { resolveApplication } from './access.js';
 import {
   applicationOut,
+  deleteApplication,
   findApplication,
   insertApplication,
   listApplications,
@@ -158,7 +159,7 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
     async (request, reply) => {
       const row = await resolveApplication(ctx, request, request.params.app_id);
       requireAdmin(request);
-      await db.deleteFrom('application').where('id', '=', row.id).execute();
+      await deleteApplication(db, row.id);
       return reply.code(204).send(null);
     },
   );

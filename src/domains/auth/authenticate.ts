@@ -1,17 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
 import { bearerToken } from '../../core/bearer-token.js';
+import type { AuthContext } from '../../core/caller.js';
 import { HttpError } from '../../errors.js';
+import { findTokenByHash } from './repo.js';
 import { hashToken, tokensEqual } from './tokens.js';
-
-/** Who is calling: an admin sees everything; a portal token sees one application. */
-export type AuthContext = { kind: 'admin' } | { kind: 'portal'; appId: string; tokenId: string };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext;
-  }
-}
 
 /** Svix's wording for a token it does not know (`INVALID_TOKEN_ERR`); clients match on it. */
 const INVALID_TOKEN = 'Invalid token';
@@ -24,11 +17,7 @@ const unauthorized = () => new HttpError('unauthorized', INVALID_TOKEN);
 export async function authenticate(ctx: HeraldContext, request: FastifyRequest): Promise<AuthContext> {
   const token = bearerToken(request);
   if (ctx.config.adminToken && tokensEqual(token, ctx.config.adminToken)) return { kind: 'admin' };
-  const row = await ctx.store.db
-    .selectFrom('token')
-    .select(['id', 'kind', 'app_id', 'expires_at'])
-    .where('token_hash', '=', hashToken(token))
-    .executeTakeFirst();
+  const row = await findTokenByHash(ctx.store.db, hashToken(token));
   if (!row) throw unauthorized();
   if (row.expires_at !== null && row.expires_at <= ctx.now())
     throw new HttpError('unauthorized', 'The token has expired.');

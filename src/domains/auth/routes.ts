@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { HeraldContext } from '../../context.js';
-import { newId } from '../../core/ids.js';
 import { HttpError } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { findOrCreateApplication, type ImplicitApplicationIn } from '../application/access.js';
 import { AppIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
 import { requireAdmin } from './authenticate.js';
+import { deleteToken, insertPortalToken } from './repo.js';
 import { generateToken, hashToken } from './tokens.js';
 
 const tags = ['Authentication'];
@@ -61,17 +61,15 @@ export async function authRoutes(app: HeraldApp, ctx: HeraldContext): Promise<vo
       );
       const token = generateToken('portal');
       const now = ctx.now();
-      await ctx.store.db
-        .insertInto('token')
-        .values({
-          id: newId('tok', now),
-          kind: 'portal',
-          token_hash: hashToken(token),
-          app_id: application.id,
-          expires_at: now + (body.expiry ?? ctx.config.portalTokenTtlSeconds) * 1000,
-          created_at: now,
-        })
-        .execute();
+      await insertPortalToken(
+        ctx.store.db,
+        {
+          tokenHash: hashToken(token),
+          appId: application.id,
+          expiresAt: now + (body.expiry ?? ctx.config.portalTokenTtlSeconds) * 1000,
+        },
+        now,
+      );
       const base = ctx.config.publicUrl ?? `http://${ctx.config.host}:${ctx.config.port}/`;
       // The token rides in the fragment, which browsers never send to a server or put in its logs.
       const url = new URL(
@@ -96,7 +94,7 @@ export async function authRoutes(app: HeraldApp, ctx: HeraldContext): Promise<vo
     async (request, reply) => {
       if (request.auth.kind !== 'portal')
         throw new HttpError('forbidden', 'Only portal tokens can be logged out.');
-      await ctx.store.db.deleteFrom('token').where('id', '=', request.auth.tokenId).execute();
+      await deleteToken(ctx.store.db, request.auth.tokenId);
       return reply.code(204).send(null);
     },
   );

@@ -69,3 +69,22 @@ export async function listEndpoints(db: Kysely<Database>, appId: string, req: Pa
   const rows = await query.orderBy('id', plan.direction).limit(plan.fetch).execute();
   return toPage(req, rows, (r) => r.id);
 }
+
+/** Deletes an endpoint; its deliveries and attempts go with it (the schema cascades). */
+export async function deleteEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
+  await db.deleteFrom('endpoint').where('id', '=', endpointId).execute();
+}
+
+/** Writes an endpoint's stored custom headers or secrets (already encrypted for storage). */
+export async function writeEndpointStored(
+  db: Kysely<Database>,
+  endpointId: string,
+  stored: Partial<Pick<EndpointRow, 'headers' | 'secrets'>>,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('endpoint')
+    .set({ ...stored, updated_at: now })
+    .where('id', '=', endpointId)
+    .execute();
+}

@@ -20,12 +20,14 @@ import {
 } from '../common/schemas.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import {
+  deleteEndpoint,
   type EndpointRow,
   endpointOut,
   findEndpoint,
   listEndpoints,
   resolveEndpoint,
   SENSITIVE_HEADER,
+  writeEndpointStored,
 } from './repo.js';
 import { createEndpoint, type EndpointFields, normalizedSecret, updateEndpoint } from './service.js';
 
@@ -207,7 +209,7 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     },
     async (request, reply) => {
       const { app: application, endpoint } = await endpointInPath(ctx, request);
-      await db.deleteFrom('endpoint').where('id', '=', endpoint.id).execute();
+      await deleteEndpoint(db, endpoint.id);
       announce(ctx, 'endpointDeleted', application, endpoint);
       return reply.code(204).send(null);
     },
@@ -239,13 +241,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     },
   );
 
-  const writeHeaders = async (endpointId: string, headers: Record<string, string>) => {
-    await db
-      .updateTable('endpoint')
-      .set({ headers: storeHeaders(ctx.keyring, headers), updated_at: ctx.now() })
-      .where('id', '=', endpointId)
-      .execute();
-  };
+  const writeHeaders = (endpointId: string, headers: Record<string, string>) =>
+    writeEndpointStored(db, endpointId, { headers: storeHeaders(ctx.keyring, headers) }, ctx.now());
 
   app.put(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
@@ -350,11 +347,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
           `You can only rotate a key ${MAX_PREVIOUS_SECRETS} times; please wait for old keys to expire. ` +
             `Your next key expires at ${new Date(stillSigning[0] as number).toISOString()}.`,
         );
-      await db
-        .updateTable('endpoint')
-        .set({ secrets: rotateSecrets(ctx.keyring, endpoint.secrets, next, graceMs, now), updated_at: now })
-        .where('id', '=', endpoint.id)
-        .execute();
+      const secrets = rotateSecrets(ctx.keyring, endpoint.secrets, next, graceMs, now);
+      await writeEndpointStored(db, endpoint.id, { secrets }, now);
       return reply.code(204).send(null);
     },
   );

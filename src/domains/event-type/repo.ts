@@ -165,3 +165,27 @@ export async function allEventTypes(
   const rows = await query.orderBy(nameKey(dialect)).execute();
   return rows.map(toStored);
 }
+
+/**
+ * Records a finished catalog export as a background task (`sdk.generate`), so polling it, as
+ * Svix's SDKs do, finds it finished with the document in its data.
+ */
+export async function insertFinishedExportTask(
+  db: Kysely<Database>,
+  task: { id: string; status: 'finished'; task: 'sdk.generate' },
+  data: object,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('background_task')
+    .values({
+      ...task,
+      app_id: null,
+      endpoint_id: null,
+      params: '{}',
+      data: JSON.stringify(data),
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+}

@@ -16,7 +16,13 @@ import {
 } from '../common/schemas.js';
 import { catalogWebhooksDocument } from './catalog.js';
 import type { WebhooksDocument } from './openapi-webhooks.js';
-import { eventTypeOut, findEventType, listEventTypes, type StoredEventType } from './repo.js';
+import {
+  eventTypeOut,
+  findEventType,
+  insertFinishedExportTask,
+  listEventTypes,
+  type StoredEventType,
+} from './repo.js';
 import { EVENT_TYPE_SCHEMAS } from './schemas.js';
 import {
   createEventType,
@@ -142,18 +148,7 @@ export async function eventTypeRoutes(app: HeraldApp, ctx: HeraldContext): Promi
       const data = { url: new URL(OPENAPI_PATH, base).toString(), document };
       const task = { id: newId('qtask', now), status: 'finished' as const, task: 'sdk.generate' as const };
       // Recorded like any background task, so polling it (as Svix's SDKs do) finds it finished.
-      await ctx.store.db
-        .insertInto('background_task')
-        .values({
-          ...task,
-          app_id: null,
-          endpoint_id: null,
-          params: '{}',
-          data: JSON.stringify(data),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertFinishedExportTask(ctx.store.db, task, data, now);
       return reply.code(202).send({ ...task, updatedAt: iso(now), data });
     },
   );

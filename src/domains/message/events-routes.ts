@@ -4,7 +4,7 @@ import { idAtTime } from '../../core/ids.js';
 import type { HeraldApp } from '../../http/types.js';
 import { resolveApplication } from '../application/access.js';
 import { AppIdParam, ERROR_RESPONSES } from '../common/schemas.js';
-import { jsonArrayHas, messageOut } from './repo.js';
+import { listFeedMessages, messageOut } from './repo.js';
 import { AfterQuery, ChannelQuery, EventTypesQuery, LimitQuery } from './schemas.js';
 
 /**
@@ -79,23 +79,16 @@ export async function messageEventsRoutes(app: HeraldApp, ctx: HeraldContext): P
       const application = await resolveApplication(ctx, request, request.params.app_id);
       const limit = q.limit ?? 50;
       const settleMs = q.settle_ms ?? SETTLE_MS;
-      let query = ctx.store.db
-        .selectFrom('message')
-        .selectAll()
-        .where('app_id', '=', application.id)
-        .where('id', '<', idAtTime('msg', ctx.now() - settleMs + 1));
       // Without an iterator the feed starts at `after`, or at the oldest message kept.
       const start = q.after !== undefined ? idAtTime('msg', Date.parse(q.after) + 1) : null;
-      if (q.iterator) query = query.where('id', '>', q.iterator);
-      if (start) query = query.where('id', '>=', start);
-      if (q.event_types?.length) query = query.where('event_type', 'in', q.event_types);
-      const channels = q.channels ?? [];
-      if (channels.length > 0)
-        query = query.where((eb) => eb.or(channels.map((c) => jsonArrayHas('message.channels', c))));
-      const rows = await query
-        .orderBy('id')
-        .limit(limit + 1)
-        .execute();
+      const window = {
+        settledBelow: idAtTime('msg', ctx.now() - settleMs + 1),
+        after: q.iterator,
+        from: start,
+        eventTypes: q.event_types,
+        channels: q.channels,
+      };
+      const rows = await listFeedMessages(ctx.store.db, application.id, window, limit + 1);
       const page = rows.slice(0, limit);
       return {
         data: page.map((row) => messageOut(row)),

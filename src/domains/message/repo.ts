@@ -163,6 +163,43 @@ export async function listMessages(
   return toPage(req, rows, (r) => r.id);
 }
 
+/** Where a page of the pull feed starts and what it keeps. */
+export interface FeedWindow {
+  /** Only ids below this one: the messages old enough to have settled. */
+  settledBelow: string;
+  /** Only ids after this one: the iterator the consumer passed back. */
+  after?: string;
+  /** Only ids from this one on: where the feed starts without an iterator. */
+  from?: string | null;
+  eventTypes?: string[];
+  /** A message on any of these channels. */
+  channels?: string[];
+}
+
+/**
+ * The pull feed's next messages of `appId`, oldest first, at most `limit` (ask one more to know
+ * whether the feed is done). Walks the (app_id, id) index from the window's start.
+ */
+export function listFeedMessages(
+  db: Kysely<Database>,
+  appId: string,
+  window: FeedWindow,
+  limit: number,
+): Promise<MessageRow[]> {
+  let query = db
+    .selectFrom('message')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('id', '<', window.settledBelow);
+  if (window.after) query = query.where('id', '>', window.after);
+  if (window.from) query = query.where('id', '>=', window.from);
+  if (window.eventTypes?.length) query = query.where('event_type', 'in', window.eventTypes);
+  const channels = window.channels ?? [];
+  if (channels.length > 0)
+    query = query.where((eb) => eb.or(channels.map((c) => jsonArrayHas('message.channels', c))));
+  return query.orderBy('id').limit(limit).execute();
+}
+
 /**
  * A message of `appId` by its id or by the platform's `eventId`, as Svix accepts either in
  * the path. Were one message's eventId another's id, the id wins.

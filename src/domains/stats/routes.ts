@@ -5,7 +5,8 @@ import { readQueueSnapshot } from '../../observability/queue-gauges.js';
 import { requireAdmin } from '../auth/authenticate.js';
 import { iso } from '../common/json.js';
 import { DateTime, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
-import { AttemptBuckets, attemptBuckets, WINDOWS, WindowQuery } from './attempt-buckets.js';
+import { attemptBuckets, recentlyDisabledEndpoints } from './repo.js';
+import { AttemptBuckets, WINDOWS, WindowQuery } from './schemas.js';
 
 /** How far back "disabled recently" looks, and how many it lists. */
 const DISABLED_LOOKBACK_MS = 7 * 86_400_000;
@@ -70,14 +71,7 @@ export async function statsRoutes(app: HeraldApp, ctx: HeraldContext): Promise<v
       const buckets = await attemptBuckets(db, window, now);
 
       const queue = await readQueueSnapshot(ctx);
-      const disabled = await db
-        .selectFrom('endpoint')
-        .select(['id', 'app_id', 'url', 'disabled_at', 'disabled_reason'])
-        .where('disabled', '=', 1)
-        .where('disabled_at', '>=', now - DISABLED_LOOKBACK_MS)
-        .orderBy('disabled_at', 'desc')
-        .limit(DISABLED_LIMIT)
-        .execute();
+      const disabled = await recentlyDisabledEndpoints(db, now - DISABLED_LOOKBACK_MS, DISABLED_LIMIT);
 
       return {
         window,

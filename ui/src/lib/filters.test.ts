@@ -5,7 +5,7 @@ import {
   filtersToSearch,
   historyRequest,
   NO_FILTERS,
-} from '../../ui/src/lib/filters.js';
+} from './filters.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const FIRST = { iterator: null, limit: 25 };

@@ -1,23 +1,14 @@
 import { type Kysely, sql } from 'kysely';
 import { idAtTime } from '../../core/ids.js';
-import { HttpError, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { type Database, DELIVERY_STATE_TEXT, STATUS } from '../../store/schema.js';
 import { iso } from '../common/json.js';
-import type { EndpointRow } from './repo.js';
+import type { EndpointRow } from '../endpoint/repo.js';
+import { type StatsWindow, WINDOWS } from './schemas.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** Svix answers at most 28 days of counts; five minutes of slack let clients send `now - 28d`. */
-const MAX_RANGE_MS = 28 * DAY_MS + 5 * 60_000;
 const PERCENTILES = [0.5, 0.95, 0.99] as const;
-
-/** A 400 with Svix's `invalid_range` code, as its server answers a bad since/until. */
-class InvalidRange extends HttpError {
-  override readonly code = 'invalid_range';
-  constructor(detail: string) {
-    super('bad_request', detail);
-  }
-}
 
 /** Attempt figures over a recent window. */
 export interface WindowStats {
@@ -44,20 +35,6 @@ export interface EndpointStats {
   deliveryStateSince: string | null;
   lastHour: WindowStats;
   lastDay: WindowStats;
-}
-
-/**
- * The `since`/`until` range as Svix checks it: `until` defaults to now and may not be in
- * the future, `since` defaults to 28 days before `until` and may not be further back.
- */
-export function statsRange(query: { since?: string | null; until?: string | null }, now: number) {
-  const until = query.until ? Date.parse(query.until) : now;
-  if (until > now) throw new InvalidRange("'until' cannot be in the future");
-  const since = query.since ? Date.parse(query.since) : until - 28 * DAY_MS;
-  if (since > until) throw new InvalidRange("'since' must be before 'until'");
-  if (until - since > MAX_RANGE_MS)
-    throw new InvalidRange(`'since' cannot be more than 28 days prior to ${new Date(until).toISOString()}`);
-  return { since, until };
 }
 
 /**
@@ -176,4 +153,55 @@ export async function endpointStats(
         lastDay,
       };
     });
+}
+
+export interface AttemptBucket {
+  start: string | null;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * Attempts per bucket over the window ending now, of every endpoint or of one. Attempt ids
+ * are time-ordered, so the window is a range of the primary key, or of the
+ * (endpoint_id, id) index for one endpoint: it costs the window's attempts only.
+ */
+export async function attemptBuckets(
+  db: Kysely<Database>,
+  window: StatsWindow,
+  now: number,
+  endpointId?: string,
+): Promise<AttemptBucket[]> {
+  const { bucketMs, buckets: count } = WINDOWS[window];
+  const first = Math.floor(now / bucketMs) * bucketMs - (count - 1) * bucketMs;
+  const bucketOf = sql<number>`created_at / ${sql.lit(bucketMs)}`;
+  let query = db
+    .selectFrom('attempt')
+    .select([
+      bucketOf.as('bucket'),
+      sql<number>`sum(case when status = ${sql.lit(STATUS.success)} then 1 else 0 end)`.as('succeeded'),
+      sql<number>`sum(case when status = ${sql.lit(STATUS.success)} then 0 else 1 end)`.as('failed'),
+    ])
+    .where('id', '>=', idAtTime('atmpt', first))
+    .where('created_at', '>=', first);
+  if (endpointId !== undefined) query = query.where('endpoint_id', '=', endpointId);
+  const rows = await query.groupBy(bucketOf).execute();
+  const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
+  return Array.from({ length: count }, (_, i) => {
+    const start = first + i * bucketMs;
+    const row = byBucket.get(start / bucketMs);
+    return { start: iso(start), succeeded: Number(row?.succeeded ?? 0), failed: Number(row?.failed ?? 0) };
+  });
+}
+
+/** An endpoint disabled recently, for the operator overview. */
+export function recentlyDisabledEndpoints(db: Kysely<Database>, since: number, limit: number) {
+  return db
+    .selectFrom('endpoint')
+    .select(['id', 'app_id', 'url', 'disabled_at', 'disabled_reason'])
+    .where('disabled', '=', 1)
+    .where('disabled_at', '>=', since)
+    .orderBy('disabled_at', 'desc')
+    .limit(limit)
+    .execute();
 }

@@ -2,9 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { HeraldContext } from '../../context.js';
 import type { HeraldApp } from '../../http/types.js';
 import { AppIdParam, EndpointIdParam, ERROR_RESPONSES, Nullable } from '../common/schemas.js';
-import { AttemptBuckets, attemptBuckets, WINDOWS, WindowQuery } from '../stats/attempt-buckets.js';
-import { resolveEndpoint } from './repo.js';
-import { endpointStats, statsRange } from './stats.js';
+import { resolveEndpoint } from '../endpoint/repo.js';
+import { statsRange } from './range.js';
+import { attemptBuckets, endpointStats } from './repo.js';
+import { AttemptBuckets, WINDOWS, WindowQuery } from './schemas.js';
 
 const Ms = Nullable(Type.Integer({ minimum: 0 }));
 
