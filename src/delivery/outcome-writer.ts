@@ -27,16 +27,23 @@ const MAX_HELD_OUTCOMES = 10_000;
 const FAILING_AFTER_ATTEMPTS = 4;
 
 /**
- * Disables an endpoint, recording why; false when it was already disabled or is gone. The
- * endpoint domain's `disableEndpoint`, passed in by whoever starts the worker, since delivery/
- * sits below the domains.
+ * Disables an endpoint, recording why; answers the ids its `endpoint.disabled` event names, or
+ * null when it was already disabled or is gone. The endpoint domain's `disableEndpoint`, passed
+ * in by whoever starts the worker, since delivery/ sits below the domains.
  */
 export type DisableEndpoint = (
   db: Kysely<Database>,
   endpointId: string,
   reason: string,
   now: number,
-) => Promise<boolean>;
+) => Promise<DisabledEndpoint | null>;
+
+/** Whose endpoint was disabled: the ids its operational webhook carries. */
+export interface DisabledEndpoint {
+  appId: string;
+  appUid: string | null;
+  endpointUid: string | null;
+}
 
 interface Effects {
   exhausted: ClaimedDelivery[];
@@ -224,13 +231,7 @@ export class OutcomeWriter {
     if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     const now = this.ctx.now();
     for (const delivery of effects.gone) {
-      await this.#disable(
-        delivery.endpointId,
-        'The endpoint answered 410 Gone.',
-        'gone',
-        undefined,
-        delivery,
-      );
+      await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone');
     }
     if (config.endpointFailureDisableAfterMs > 0) {
       for (const h of after) {
@@ -267,28 +268,12 @@ export class OutcomeWriter {
     }
   }
 
-  /** `claimed`: a delivery to this endpoint, which already carries its ids (no query needed). */
-  async #disable(
-    endpointId: string,
-    reason: string,
-    label: string,
-    failSince?: number,
-    claimed?: ClaimedDelivery,
-  ): Promise<void> {
+  async #disable(endpointId: string, reason: string, label: string, failSince?: number): Promise<void> {
     try {
-      const changed = await this.disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
-      if (!changed) return;
+      const endpoint = await this.disableEndpoint(this.ctx.store.db, endpointId, reason, this.ctx.now());
+      if (!endpoint) return;
       this.ctx.metrics.endpointsDisabled.inc({ reason: label });
       this.ctx.logger.warn({ endpointId, reason }, 'endpoint disabled');
-      const endpoint = claimed
-        ? { appId: claimed.appId, appUid: claimed.appUid, endpointUid: claimed.endpointUid }
-        : await this.ctx.store.db
-            .selectFrom('endpoint')
-            .innerJoin('application', 'application.id', 'endpoint.app_id')
-            .select(['endpoint.app_id as appId', 'application.uid as appUid', 'endpoint.uid as endpointUid'])
-            .where('endpoint.id', '=', endpointId)
-            .executeTakeFirst();
-      if (!endpoint) return;
       this.ctx.events.emit(
         operationalEvent.endpointDisabled({
           ...endpoint,

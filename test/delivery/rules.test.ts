@@ -106,7 +106,12 @@ for (const backend of BACKENDS) {
       const disabledEvent = await eventually(() =>
         ops.requests.find((r) => JSON.parse(r.body).type === 'endpoint.disabled'),
       );
-      expect(JSON.parse(disabledEvent.body).data).toMatchObject({ endpointId: ep.id, trigger: 'automatic' });
+      // Named as the application's owner knows it: its uid, read when the endpoint was disabled.
+      expect(JSON.parse(disabledEvent.body).data).toMatchObject({
+        endpointId: ep.id,
+        appUid: app,
+        trigger: 'automatic',
+      });
 
       const held = await publish();
       await new Promise((r) => setTimeout(r, 300));
@@ -230,8 +235,11 @@ for (const backend of BACKENDS) {
         },
       });
       try {
-        await local.api('POST', '/api/v1/app', { name: 'x', uid: 'x' });
-        const ep = await local.api('POST', '/api/v1/app/x/endpoint', { url: receiver.url('/failing') });
+        const appOut = await local.api('POST', '/api/v1/app', { name: 'x', uid: 'x' });
+        const ep = await local.api('POST', '/api/v1/app/x/endpoint', {
+          url: receiver.url('/failing'),
+          uid: 'failing-ep',
+        });
         receiver.respondWith(() => ({ status: 500 }));
         await local.api('POST', '/api/v1/app/x/msg', { eventType: 'a.b', payload: {} });
         const row = await eventually(async () => {
@@ -246,7 +254,16 @@ for (const backend of BACKENDS) {
         const types = ops.requests.map((r) => JSON.parse(r.body).type);
         // The fourth failure announced the message as failing, before the endpoint was disabled.
         expect(types).toContain('message.attempt.failing');
-        await eventually(() => ops.requests.some((r) => JSON.parse(r.body).type === 'endpoint.disabled'));
+        const disabled = await eventually(() =>
+          ops.requests.find((r) => JSON.parse(r.body).type === 'endpoint.disabled'),
+        );
+        expect(JSON.parse(disabled.body).data).toMatchObject({
+          appId: appOut.body.id,
+          appUid: 'x',
+          endpointId: ep.body.id,
+          endpointUid: 'failing-ep',
+          trigger: 'automatic',
+        });
         const out = await local.api('GET', `/api/v1/app/x/endpoint/${ep.body.id}`);
         expect(out.body.disabled).toBe(true);
       } finally {

@@ -1,25 +1,34 @@
 import { type Kysely, sql } from 'kysely';
+import type { DisabledEndpoint } from '../../delivery/outcome-writer.js';
 import { type Database, STATUS } from '../../store/schema.js';
 import { dueOffsetSql, replayRate } from '../background-task/pacing.js';
 
 /**
  * Disables an endpoint, recording why. Its owed deliveries are kept: the worker parks them
- * when it meets them, and enabling the endpoint again releases them. Returns false when
- * the endpoint was already disabled (or is gone), so the caller emits one event, not two.
+ * when it meets them, and enabling the endpoint again releases them. Answers the ids the
+ * `endpoint.disabled` event names, or null when the endpoint was already disabled (or is
+ * gone), so the caller emits one event, not two.
  */
 export async function disableEndpoint(
   db: Kysely<Database>,
   endpointId: string,
   reason: string,
   now: number,
-): Promise<boolean> {
-  const result = await db
+): Promise<DisabledEndpoint | null> {
+  const endpoint = await db
     .updateTable('endpoint')
     .set({ disabled: 1, disabled_reason: reason, disabled_at: now, updated_at: now })
     .where('id', '=', endpointId)
     .where('disabled', '=', 0)
+    .returning(['app_id as appId', 'uid as endpointUid'])
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  if (!endpoint) return null;
+  const app = await db
+    .selectFrom('application')
+    .select('uid')
+    .where('id', '=', endpoint.appId)
+    .executeTakeFirst();
+  return { ...endpoint, appUid: app?.uid ?? null };
 }
 
 /**
