@@ -7,7 +7,7 @@ import { EndpointHealthBook, judgeHealth } from './endpoint-health.js';
 import { FairShare } from './fair-share.js';
 import { Heartbeat } from './heartbeat.js';
 import type { DeliveryClient, DeliveryRequest } from './http-client.js';
-import { Lane } from './lanes.js';
+import { Lane, unknownEndpointShare } from './lanes.js';
 import { type DisableEndpoint, OutcomeWriter } from './outcome-writer.js';
 import { isOutage, StoreWait } from './store-outage.js';
 
@@ -221,7 +221,11 @@ export class Dispatcher {
         constrained,
       };
     });
-    return this.#share.claimShares(lanes, this.#health.constrained());
+    return this.#share.claimShares(
+      lanes,
+      this.#health.constrained(),
+      unknownEndpointShare(endpointConcurrency),
+    );
   }
 
   #schedulePump(ms: number): void {
@@ -370,6 +374,7 @@ export class Dispatcher {
         const now = this.#ctx.now();
         lane.recordAnswer(result.durationMs / 1000);
         const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs), now);
+        this.#trim(lane, now);
         this.#writer.addJudgement(
           delivery,
           judge(delivery, this.owner, request, result, this.#ctx.config.retrySchedule, now),
@@ -391,6 +396,22 @@ export class Dispatcher {
       this.#afterSend(lane);
     });
     this.#inFlightRequests.set(tracked, delivery);
+  }
+
+  /**
+   * A slowed or open endpoint keeps two rounds of what it may start and gives the rest back, due
+   * now: held, they would only fill its application's share while they wait for probes (the
+   * claim brings no more than that while it stays constrained, src/delivery/fair-share.ts).
+   */
+  #trim(lane: Lane, now: number): void {
+    if (!lane.condition.constrained) return;
+    const keep = 2 * lane.limit(this.#ctx.config.endpointConcurrency);
+    if (lane.queue.length <= keep) return;
+    for (const delivery of lane.queue.splice(keep)) {
+      this.#held--;
+      this.#share.drop(lane.appId);
+      this.#writer.add(release(delivery, this.owner, now));
+    }
   }
 
   #afterSend(lane: Lane): void {

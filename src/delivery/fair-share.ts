@@ -84,9 +84,14 @@ export class FairShare {
   /**
    * What the next claim may bring: each application up to its held cap, each endpoint up to
    * what its lane can start in time, constrained endpoints only while the slow share has room.
-   * `idleConstrained` are endpoints without a lane whose circuit is open or who are slowed.
+   * `idleConstrained` are endpoints without a lane whose circuit is open or who are slowed;
+   * any other endpoint without a lane takes at most `unknownEndpoint` (it starts slow).
    */
-  claimShares(lanes: Iterable<ShareLane>, idleConstrained: Iterable<[string, number]>): ClaimShares {
+  claimShares(
+    lanes: Iterable<ShareLane>,
+    idleConstrained: Iterable<[string, number]>,
+    unknownEndpoint: number,
+  ): ClaimShares {
     const apps: Record<string, number> = {};
     for (const [appId, held] of this.#held) apps[appId] = Math.max(0, this.appHeldCap - held);
     const endpoints: Record<string, number> = {};
@@ -104,6 +109,6 @@ export class FairShare {
       endpoints[lane.endpointId] = Math.min(endpoints[lane.endpointId] as number, slowRoom);
     for (const [endpointId, concurrency] of idleConstrained)
       if (!(endpointId in endpoints)) endpoints[endpointId] = Math.min(2 * concurrency, slowRoom);
-    return { perApp: this.appHeldCap, apps, endpoints };
+    return { perApp: this.appHeldCap, perEndpoint: unknownEndpoint, apps, endpoints };
   }
 }

@@ -59,11 +59,19 @@ export class Lane {
    * are better given back to the queue than held while their lease runs out.
    */
   capacityWithin(horizonMs: number, endpointConcurrency: number, ratePerSecond: number | null): number {
-    const perRequest = this.avgSeconds ?? 1;
+    // Until its first answer nobody knows whether it is fast or hangs: two rounds of what it may
+    // start. Guessing a second a request, eleven hostile endpoints of one application held that
+    // application's whole share for a request timeout (issue 16, bench "Hostile receivers").
+    if (this.avgSeconds === null) return unknownEndpointShare(this.limit(endpointConcurrency));
     let capacity = Math.floor(
-      (horizonMs / 1000 / Math.max(perRequest, 0.001)) * this.limit(endpointConcurrency),
+      (horizonMs / 1000 / Math.max(this.avgSeconds, 0.001)) * this.limit(endpointConcurrency),
     );
     if (ratePerSecond) capacity = Math.min(capacity, Math.floor((horizonMs / 1000) * ratePerSecond));
     return Math.max(capacity, 1);
   }
+}
+
+/** What an endpoint not yet heard from may hold: two rounds of the requests it may start. */
+export function unknownEndpointShare(concurrency: number): number {
+  return Math.max(1, 2 * concurrency);
 }

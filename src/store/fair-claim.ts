@@ -36,11 +36,11 @@ export interface DueEndpoint {
 export interface ClaimShares {
   /** Most rows of one application in this claim (default: the claim's limit). */
   perApp?: number;
-  /** Most rows of one endpoint in this claim (default: the claim's limit). */
+  /** Most rows of an endpoint not listed in `endpoints` (default: the claim's limit). */
   perEndpoint?: number;
   /** Applications that may take fewer than `perApp` (0 = none this time). */
   apps?: Record<string, number>;
-  /** Endpoints that may take fewer than `perEndpoint` (0 = none this time). */
+  /** Most rows of these endpoints, in place of `perEndpoint` (0 = none this time). */
   endpoints?: Record<string, number>;
 }
 
@@ -132,7 +132,7 @@ export function planClaim(
     else byApp.set(endpoint.appId, [endpoint]);
   }
   const apps = rotate([...byApp.keys()].sort(), (a) => a, rotation?.appId);
-  const endpointCap = (id: string) => Math.min(shares.endpoints?.[id] ?? limit, shares.perEndpoint ?? limit);
+  const endpointCap = (id: string) => Math.min(shares.endpoints?.[id] ?? shares.perEndpoint ?? limit, limit);
   const appCaps = apps.map((app) => {
     const own = Math.min(shares.apps?.[app] ?? limit, shares.perApp ?? limit);
     let sum = 0;
@@ -224,10 +224,7 @@ export class FairClaim {
     for (const { appId, endpointId } of this.#due) {
       const appCap = Math.min(shares.apps?.[appId] ?? Infinity, shares.perApp ?? Infinity);
       apps[appId] = Math.max(0, appCap - (this.#appTaken.get(appId) ?? 0));
-      const endpointCap = Math.min(
-        shares.endpoints?.[endpointId] ?? Infinity,
-        shares.perEndpoint ?? Infinity,
-      );
+      const endpointCap = shares.endpoints?.[endpointId] ?? shares.perEndpoint ?? Infinity;
       endpoints[endpointId] = Math.max(0, endpointCap - (this.#endpointTaken.get(endpointId) ?? 0));
     }
     const plan = planClaim(this.#due, this.#left, { apps, endpoints }, this.rotation);

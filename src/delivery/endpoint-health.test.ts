@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { DELIVERY_STATE } from '../store/schema.js';
+import { EndpointCondition, judgeHealth, PROBE_INTERVAL_MS } from './endpoint-health.js';
+import type { DeliveryResult } from './http-client.js';
+
+const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({
+  statusCode: 200,
+  responseBody: '',
+  responseHeaders: {},
+  errorClass: null,
+  errorMessage: null,
+  retryAfterMs: null,
+  durationMs: 5,
+  ...fields,
+});
+
+describe("an endpoint's health", () => {
+  it('counts every answer but a 2xx as a failure, 3xx and 4xx included: each costs a retry', () => {
+    expect(judgeHealth(result({}), 1_000)).toBe('success');
+    expect(judgeHealth(result({ durationMs: 1_500 }), 1_000)).toBe('slow');
+    for (const [statusCode, errorClass] of [
+      [301, 'http_3xx'],
+      [404, 'http_4xx'],
+      [503, 'http_5xx'],
+      [0, 'timeout'],
+      [0, 'connection_reset'],
+      [0, 'invalid_response'],
+      [0, 'blocked_by_policy'],
+    ] as const)
+      expect(judgeHealth(result({ statusCode, errorClass }), 1_000), errorClass).toBe('failure');
+  });
+
+  it('halves on a slow answer, never below two, and gains one per fast success', () => {
+    const c = new EndpointCondition(16);
+    c.record('slow', 0);
+    expect(c.concurrency).toBe(8);
+    expect(c.state).toBe(DELIVERY_STATE.slowed);
+    for (let i = 0; i < 5; i++) c.record('slow', 0);
+    expect(c.concurrency).toBe(2);
+    c.record('success', 0);
+    expect(c.concurrency).toBe(3);
+  });
+
+  it('opens the circuit after three failures, probes one at a time no sooner than the interval, and closes to full concurrency on success', () => {
+    const c = new EndpointCondition(16);
+    c.record('failure', 0);
+    c.record('failure', 0);
+    expect(c.open).toBe(false);
+    c.record('failure', 1_000);
+    expect(c.state).toBe(DELIVERY_STATE.open);
+    expect(c.concurrency).toBe(1);
+    expect(c.waitMs(1_000)).toBe(PROBE_INTERVAL_MS);
+    expect(c.waitMs(1_000 + PROBE_INTERVAL_MS)).toBe(0);
+    c.record('success', 2_000);
+    expect(c.state).toBe(DELIVERY_STATE.normal);
+    expect(c.concurrency).toBe(16);
+  });
+});
