@@ -44,18 +44,21 @@ export class PostgresQueue implements QueueStore {
     leaseUntil: number,
     shares: ClaimShares = {},
   ): Promise<ClaimedDelivery[]> {
+    // Each probe reads the first entry of the next endpoint in the (endpoint_id, due_at) index:
+    // its id and its earliest due_at at once. (A separate min(due_at) per endpoint was planned on
+    // the due_at index with an endpoint filter, and for the recursion's last, NULL row it read
+    // every due row: 80 ms a claim behind a backlog of 20,000, the drain at 0.18 x B0.)
     const { rows: due } = await sql<DueEndpoint>`
-      WITH RECURSIVE owed(id) AS (
-        SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id LIMIT 1)
+      WITH RECURSIVE owed(id, due_at) AS (
+        (SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id, due_at LIMIT 1)
         UNION ALL
-        SELECT (SELECT endpoint_id FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
-                ORDER BY endpoint_id LIMIT 1)
-        FROM owed WHERE owed.id IS NOT NULL
+        SELECT next.endpoint_id, next.due_at FROM owed CROSS JOIN LATERAL (
+          SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
+          ORDER BY endpoint_id, due_at LIMIT 1
+        ) next
       )
       SELECT owed.id AS "endpointId", e.app_id AS "appId" FROM owed JOIN endpoint e ON e.id = owed.id
-      WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= ${now}`.execute(
-      this.db,
-    );
+      WHERE owed.due_at <= ${now}`.execute(this.db);
     const fair = new FairClaim(due, limit, shares, this.#rotation);
     const claimed: ClaimedDelivery[] = [];
     for (let plan = fair.plan(); plan; plan = fair.plan()) {
@@ -78,7 +81,9 @@ export class PostgresQueue implements QueueStore {
         CROSS JOIN LATERAL (
           SELECT d.id, d.lease_owner AS previous_owner, d.due_at FROM delivery d
           WHERE d.endpoint_id = p.endpoint_id AND d.due_at <= ${now} AND d.due_at IS NOT NULL
-          ORDER BY d.due_at LIMIT p.take
+          -- Spelled as the delivery_endpoint_due index is, so the planner reads that index (one
+          -- endpoint's rows) rather than the due_at index filtered by endpoint (every due row).
+          ORDER BY d.endpoint_id, d.due_at LIMIT p.take
           FOR UPDATE SKIP LOCKED
         ) t
       ), claimed AS (
