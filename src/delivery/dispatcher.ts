@@ -372,7 +372,7 @@ export class Dispatcher {
     const promise = this.#client.send(request).then(
       (result) => {
         const now = this.#ctx.now();
-        lane.recordAnswer(result.durationMs / 1000);
+        lane.condition.recordAnswer(result.durationMs / 1000);
         const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs), now);
         this.#trim(lane, now);
         this.#writer.addJudgement(
@@ -432,10 +432,7 @@ export class Dispatcher {
 
   /** Drops a lane with nothing queued or in flight (the next delivery for it makes a new one). */
   #forgetIfIdle(lane: Lane): void {
-    if (lane.queue.length === 0 && lane.inFlight === 0) {
-      this.#lanes.delete(lane.endpointId);
-      this.#health.forgetIfNormal(lane.endpointId);
-    }
+    if (lane.queue.length === 0 && lane.inFlight === 0) this.#lanes.delete(lane.endpointId);
   }
 
   /**

@@ -35,6 +35,8 @@ export class EndpointCondition {
   open = false;
   /** While open: when the next probe may start (ms since the epoch). */
   probeAt = 0;
+  /** Average seconds per request lately (EWMA); unknown until the first answer. */
+  avgSeconds: number | null = null;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -58,6 +60,10 @@ export class EndpointCondition {
   /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
   waitMs(now: number): number {
     return this.open ? Math.max(0, this.probeAt - now) : 0;
+  }
+
+  recordAnswer(seconds: number): void {
+    this.avgSeconds = this.avgSeconds === null ? seconds : this.avgSeconds * 0.8 + seconds * 0.2;
   }
 
   record(outcome: 'success' | 'slow' | 'failure', now: number): void {
@@ -94,7 +100,10 @@ export function judgeHealth(result: DeliveryResult, slowMs: number): 'success' |
 
 /**
  * Every endpoint condition of one worker, kept apart from its lanes (which come and go with
- * the work) so a circuit stays open between bursts. Counts endpoints per state for /metrics.
+ * the work) so a circuit stays open, and a known answer time stays known, between bursts (a
+ * lane that went idle between two claims and came back unknown gave back most of the next
+ * claim). Bounded: past {@link BOOK_LIMIT} normal ones are forgotten first. Counts endpoints
+ * per state for /metrics.
  */
 export class EndpointHealthBook {
   readonly #conditions = new Map<string, EndpointCondition>();
@@ -133,15 +142,6 @@ export class EndpointHealthBook {
   *constrained(): Iterable<[string, number]> {
     for (const [id, condition] of this.#conditions)
       if (condition.constrained) yield [id, condition.concurrency];
-  }
-
-  /** Forgets an endpoint that is back to normal (its lane went idle). */
-  forgetIfNormal(endpointId: string): void {
-    const condition = this.#conditions.get(endpointId);
-    if (condition && condition.state === DELIVERY_STATE.normal) {
-      this.#conditions.delete(endpointId);
-      this.#count(DELIVERY_STATE.normal, -1);
-    }
   }
 
   #forgetNormal(): void {

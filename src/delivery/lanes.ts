@@ -10,8 +10,6 @@ import type { EndpointCondition } from './endpoint-health.js';
 export class Lane {
   readonly queue: ClaimedDelivery[] = [];
   inFlight = 0;
-  /** Average seconds per request lately (EWMA); unknown until the first answer. */
-  avgSeconds: number | null = null;
   /** Tokens granted by the shared (database) bucket and not used yet. */
   granted = 0;
   /** A request for shared tokens is under way. */
@@ -50,8 +48,9 @@ export class Lane {
     return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
   }
 
-  recordAnswer(seconds: number): void {
-    this.avgSeconds = this.avgSeconds === null ? seconds : this.avgSeconds * 0.8 + seconds * 0.2;
+  /** Average seconds per request lately; kept by the condition, so it outlives idle spells of the lane. */
+  get avgSeconds(): number | null {
+    return this.condition.avgSeconds;
   }
 
   /**
