@@ -99,6 +99,7 @@ export async function openPostgresStore(
   due.setMaxListeners(0);
   const listener = new DueListener(named('listen'), () => due.emit('due'));
   let notifying = false;
+  let notifyAgain = false;
   const check = async () => {
     // A write, not only a read: a server in recovery or a standby after a failover answers reads.
     await sql`INSERT INTO setting (key, value) VALUES ('herald.health', ${String(Date.now())})
@@ -126,15 +127,28 @@ export async function openPostgresStore(
     health,
     notifyDue() {
       due.emit('due');
-      // Coalesced: one NOTIFY in flight is enough to wake every other process.
-      if (notifying) return;
+      // Coalesced: at most one NOTIFY in flight and one more after it. Not none after it: a
+      // worker woken by the one in flight may have claimed before this commit, and would then
+      // not look again until its next poll (up to 250 ms later; p99 of unloaded latency).
+      if (notifying) {
+        notifyAgain = true;
+        return;
+      }
       notifying = true;
-      pool
-        .query(`select pg_notify('${DUE_CHANNEL}', '')`)
-        .catch(() => {})
-        .finally(() => {
-          notifying = false;
-        });
+      const send = (): void => {
+        pool
+          .query(`select pg_notify('${DUE_CHANNEL}', '')`)
+          .catch(() => {})
+          .finally(() => {
+            if (!notifyAgain) {
+              notifying = false;
+              return;
+            }
+            notifyAgain = false;
+            send();
+          });
+      };
+      send();
     },
     onDue(fn) {
       due.on('due', fn);
