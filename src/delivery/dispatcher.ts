@@ -72,6 +72,8 @@ export class Dispatcher {
   /** While the database is down the worker claims nothing; this wakes it when it is back. */
   readonly #storeWait: StoreWait;
   #waitingForStore = false;
+  /** A claim failed with the database connection: it may have leased rows this worker never got. */
+  #claimInDoubt = false;
 
   constructor(ctx: HeraldContext, options: DispatcherOptions) {
     this.#ctx = ctx;
@@ -169,8 +171,11 @@ export class Dispatcher {
       } while (this.#pumpAgain && this.#running);
       if (exhausted && this.#running) await this.#sleepUntilDue();
     } catch (err) {
-      if (isOutage(this.#ctx.store.health, err)) this.#resumeWhenStoreIsBack();
-      else {
+      if (isOutage(this.#ctx.store.health, err)) {
+        // The claim may have committed with its answer lost on the way.
+        this.#claimInDoubt = true;
+        this.#resumeWhenStoreIsBack();
+      } else {
         this.#ctx.logger.error({ err }, 'claiming deliveries failed; retrying shortly');
         this.#schedulePump(1_000);
       }
@@ -189,8 +194,34 @@ export class Dispatcher {
     this.#waitingForStore = true;
     this.#storeWait.once(() => {
       this.#waitingForStore = false;
-      this.wake();
+      void this.#releaseUnheld().then(() => this.wake());
     });
+  }
+
+  /**
+   * After a claim that failed with the connection: gives back whatever the database leased to
+   * this worker that the worker does not hold (the answer of a claim that committed was lost),
+   * so it is sent now, not when its lease runs out. Seen: 16 of 800 acknowledged messages
+   * waiting out a 60 s lease after PostgreSQL connections were cut mid-drain.
+   */
+  async #releaseUnheld(): Promise<void> {
+    if (!this.#claimInDoubt) return;
+    const held = [...this.#inFlightRequests.values()].map((d) => d.id);
+    for (const lane of this.#lanes.values()) for (const d of lane.queue) held.push(d.id);
+    held.push(...this.#writer.heldIds());
+    try {
+      const released = await this.#ctx.store.queue.releaseUnheld(this.owner, held, this.#ctx.now());
+      this.#claimInDoubt = false;
+      if (released > 0)
+        this.#ctx.logger.warn(
+          { released },
+          'deliveries leased by a claim whose answer was lost are due again',
+        );
+    } catch (err) {
+      // Still in doubt: the next outage wait tries again.
+      if (!isOutage(this.#ctx.store.health, err))
+        this.#ctx.logger.error({ err }, 'releasing lost claims failed');
+    }
   }
 
   async #sleepUntilDue(): Promise<void> {

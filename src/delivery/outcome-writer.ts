@@ -66,8 +66,8 @@ export class OutcomeWriter {
   #flushing: Promise<void> | null = null;
   #closed = false;
   #closing = false;
-  /** Outcomes in the batch being written (held while the database is down). */
-  #writing = 0;
+  /** The batch being written (held while the database is down; still leased to this worker). */
+  #writing: DeliveryOutcome[] = [];
   #droppedOverBound = false;
   readonly #storeWait: StoreWait;
 
@@ -82,7 +82,7 @@ export class OutcomeWriter {
 
   /** Past the bound, an outcome is let go: its lease expires and the delivery is sent again. */
   #full(): boolean {
-    if (this.#outcomes.length + this.#writing < MAX_HELD_OUTCOMES) return false;
+    if (this.#outcomes.length + this.#writing.length < MAX_HELD_OUTCOMES) return false;
     if (!this.#droppedOverBound) {
       this.#droppedOverBound = true;
       this.ctx.logger.warn(
@@ -91,6 +91,11 @@ export class OutcomeWriter {
       );
     }
     return true;
+  }
+
+  /** Deliveries whose outcome is queued or being written: still leased to this worker. */
+  heldIds(): string[] {
+    return [...this.#outcomes, ...this.#writing].map((o) => o.deliveryId);
   }
 
   /** Queues an outcome that involved no request (a release or a held delivery). */
@@ -180,10 +185,10 @@ export class OutcomeWriter {
     this.#outcomes = [];
     this.#health = new Map();
     this.#effects = newEffects();
-    this.#writing = outcomes.length;
+    this.#writing = outcomes;
     this.#flushing = this.#write(outcomes, health, effects).finally(() => {
       this.#flushing = null;
-      this.#writing = 0;
+      this.#writing = [];
     });
     await this.#flushing;
   }

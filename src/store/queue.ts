@@ -113,4 +113,11 @@ export interface QueueStore {
   releaseDead(now: number, deadBefore: number): Promise<{ owners: string[]; released: number }>;
   /** Removes `owner`'s heartbeat row (a clean stop). */
   leave(owner: string): Promise<void>;
+  /**
+   * Makes every delivery leased to `owner`, except `heldIds`, due at `now` (keeping
+   * `lease_owner`, so the next claim reports it `reclaimed`). For a worker whose claim failed
+   * with its connection: the database may have leased rows whose answer never arrived, and
+   * without this they would wait out the whole lease. Returns how many came back.
+   */
+  releaseUnheld(owner: string, heldIds: string[], now: number): Promise<number>;
 }

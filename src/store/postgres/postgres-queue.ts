@@ -236,6 +236,16 @@ export class PostgresQueue implements QueueStore {
     });
   }
 
+  async releaseUnheld(owner: string, heldIds: string[], now: number): Promise<number> {
+    // Leased rows are due at their lease's end, so the due index finds them (rare: after an outage).
+    const result = await sql`
+      UPDATE delivery SET due_at = ${now}, updated_at = ${now}
+      WHERE due_at > ${now} AND lease_owner = ${owner} AND NOT (id = ANY(${heldIds}::text[]))`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0);
+  }
+
   async leave(owner: string): Promise<void> {
     await sql`DELETE FROM worker WHERE owner = ${owner}`.execute(this.heartbeatDb);
   }

@@ -77,6 +77,10 @@ export class SqliteQueue implements QueueStore {
     return this.#exclusive((s) => s.heartbeat.releaseDead(now, deadBefore));
   }
 
+  releaseUnheld(owner: string, heldIds: string[], now: number): Promise<number> {
+    return this.#exclusive((s) => s.releaseUnheld.run({ owner, held: JSON.stringify(heldIds), now }).changes);
+  }
+
   leave(owner: string): Promise<void> {
     return this.#exclusive((s) => {
       s.heartbeat.leave.run({ owner });
@@ -161,6 +165,9 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     renew: raw.prepare(
       'UPDATE delivery SET due_at = @leaseUntil WHERE id IN (SELECT value FROM json_each(@ids)) AND lease_owner = @owner',
     ),
+    releaseUnheld: raw.prepare(`
+      UPDATE delivery SET due_at = @now, updated_at = @now
+      WHERE due_at > @now AND lease_owner = @owner AND id NOT IN (SELECT value FROM json_each(@held))`),
     claim: raw.transaction(
       (
         owner: string,

@@ -32,6 +32,38 @@ for (const backend of BACKENDS) {
       });
     });
 
+    it('gives back what an owner leased but does not hold (a claim whose answer was lost), and nothing else', async () => {
+      const app = await q.app();
+      const ep = await q.endpoint(app);
+      const now = Date.now();
+      const [kept, lost, alsoLost] = [
+        await q.delivery(app, ep, { dueAt: now - 3 }),
+        await q.delivery(app, ep, { dueAt: now - 2 }),
+        await q.delivery(app, ep, { dueAt: now - 1 }),
+      ];
+      expect(await q.store.queue.claim('w1', 3, now, now + LEASE_MS)).toHaveLength(3);
+      const others = await q.delivery(app, ep, { dueAt: now + LEASE_MS, leaseOwner: 'w2' });
+
+      expect(await q.store.queue.releaseUnheld('w1', [kept as string], now + 1)).toBe(2);
+      expect(await q.row(kept as string)).toMatchObject({ lease_owner: 'w1', due_at: now + LEASE_MS });
+      expect(await q.row(others)).toMatchObject({ lease_owner: 'w2', due_at: now + LEASE_MS });
+      // Due at once, and the next claim (this worker's own) reports them reclaimed.
+      const again = await q.store.queue.claim('w1', 10, now + 1, now + 1 + LEASE_MS);
+      expect(again.map((d) => [d.id, d.reclaimed]).sort()).toEqual(
+        [
+          [lost, true],
+          [alsoLost, true],
+        ].sort(),
+      );
+      expect(
+        await q.store.queue.releaseUnheld(
+          'w1',
+          [kept as string, lost as string, alsoLost as string],
+          now + 2,
+        ),
+      ).toBe(0);
+    });
+
     it('takes the lease away from the old owner: its renewals no longer count', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app);
