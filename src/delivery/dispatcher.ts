@@ -103,14 +103,20 @@ export class Dispatcher {
 
   /** Keeps the leases of everything this worker holds, queued or in flight. */
   async #renewLeases(): Promise<void> {
-    const ids = [...this.#inFlightRequests.values()].map((d) => d.id);
-    for (const lane of this.#lanes.values()) for (const d of lane.queue) ids.push(d.id);
+    const ids = this.#heldIds();
     if (ids.length === 0) return;
     try {
       await this.#ctx.store.queue.renew(this.owner, ids, this.#ctx.now() + this.#ctx.config.leaseMs);
     } catch (err) {
       if (!isOutage(this.#ctx.store.health, err)) this.#ctx.logger.error({ err }, 'renewing leases failed');
     }
+  }
+
+  /** The deliveries this worker holds, queued or in flight (their outcomes not yet handed over). */
+  #heldIds(): string[] {
+    const ids = [...this.#inFlightRequests.values()].map((d) => d.id);
+    for (const lane of this.#lanes.values()) for (const d of lane.queue) ids.push(d.id);
+    return ids;
   }
 
   /** Looks for due work now (new messages call this through the store's due signal). */
@@ -206,9 +212,7 @@ export class Dispatcher {
    */
   async #releaseUnheld(): Promise<void> {
     if (!this.#claimInDoubt) return;
-    const held = [...this.#inFlightRequests.values()].map((d) => d.id);
-    for (const lane of this.#lanes.values()) for (const d of lane.queue) held.push(d.id);
-    held.push(...this.#writer.heldIds());
+    const held = [...this.#heldIds(), ...this.#writer.heldIds()];
     try {
       const released = await this.#ctx.store.queue.releaseUnheld(this.owner, held, this.#ctx.now());
       this.#claimInDoubt = false;
@@ -388,9 +392,7 @@ export class Dispatcher {
         { err, deliveryId: delivery.id, endpointId: delivery.endpointId },
         'cannot build the signed request; is the main key that encrypted this endpoint configured? Trying again in a minute',
       );
-      this.#held--;
-      this.#share.drop(lane.appId);
-      this.#writer.add(release(delivery, this.owner, started + UNSIGNABLE_RETRY_MS));
+      this.#giveBack(lane, delivery, started + UNSIGNABLE_RETRY_MS);
       this.#forgetIfIdle(lane);
       return;
     }
@@ -438,11 +440,14 @@ export class Dispatcher {
     if (!lane.condition.constrained) return;
     const keep = 2 * lane.limit(this.#ctx.config.endpointConcurrency);
     if (lane.queue.length <= keep) return;
-    for (const delivery of lane.queue.splice(keep)) {
-      this.#held--;
-      this.#share.drop(lane.appId);
-      this.#writer.add(release(delivery, this.owner, now));
-    }
+    for (const delivery of lane.queue.splice(keep)) this.#giveBack(lane, delivery, now);
+  }
+
+  /** Gives a held delivery back to the queue, untried, due at `dueAt`. */
+  #giveBack(lane: Lane, delivery: ClaimedDelivery, dueAt: number): void {
+    this.#held--;
+    this.#share.drop(lane.appId);
+    this.#writer.add(release(delivery, this.owner, dueAt));
   }
 
   #afterSend(lane: Lane): void {
@@ -482,11 +487,7 @@ export class Dispatcher {
     await this.#pumpDone;
     const now = this.#ctx.now();
     for (const lane of this.#lanes.values()) {
-      for (const delivery of lane.queue.splice(0)) {
-        this.#held--;
-        this.#share.drop(lane.appId);
-        this.#writer.add(release(delivery, this.owner, now));
-      }
+      for (const delivery of lane.queue.splice(0)) this.#giveBack(lane, delivery, now);
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
