@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { HeraldContext } from '../context.js';
 import type { AuthContext } from '../core/caller.js';
 import { conflict, invalidField } from '../errors.js';
-import type { Database } from '../store/schema.js';
 import type { HeraldApp } from './types.js';
 
 /**
@@ -69,10 +67,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class IdempotencyRecords {
   #lastSweep = 0;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly ctx: HeraldContext,
-  ) {}
+  constructor(private readonly ctx: HeraldContext) {}
+
+  private get db() {
+    return this.ctx.store.db;
+  }
 
   /** Claims `key` with a `pending` row; null when another request holds it (or held it). */
   async claim(key: string): Promise<Claim | null> {
@@ -246,7 +245,7 @@ async function storeAnswer(
 
 /** Installs the hooks. Called once, after authentication is installed and before any route. */
 export function installIdempotency(app: HeraldApp, ctx: HeraldContext): void {
-  const records = new IdempotencyRecords(ctx.store.db, ctx);
+  const records = new IdempotencyRecords(ctx);
   const claims = new WeakMap<FastifyRequest, Claim>();
 
   app.addHook('preHandler', async (request, reply) => {
