@@ -150,6 +150,23 @@ for (const backend of BACKENDS) {
       expect((await q.store.queue.claim('w1', 100, now, now + LEASE_MS)).length).toBe(60 - 9);
     });
 
+    it('gives a listed endpoint its own share, above perEndpoint (the cap of endpoints it does not list)', async () => {
+      // The worker lists the endpoints it has lanes for (their capacity) and caps only the ones it
+      // has not heard from with perEndpoint: capping a listed fast endpoint too held a drain to a
+      // trickle of 32-row claims.
+      const now = Date.now();
+      const app = await q.app();
+      const [known, unknown] = await endpoints(q, app, 2);
+      await backlog(q, app, [known as string, unknown as string], 30, now - 1);
+      const claimed = await q.store.queue.claim('w1', 100, now, now + LEASE_MS, {
+        perEndpoint: 4,
+        endpoints: { [known as string]: 25 },
+      });
+      const byEndpoint = count(claimed.map((d) => d.endpointId));
+      expect(byEndpoint.get(known as string)).toBe(25);
+      expect(byEndpoint.get(unknown as string)).toBe(4);
+    });
+
     it('never claims a delivery leased to another worker, nor one not yet due', async () => {
       const now = Date.now();
       const app = await q.app();
