@@ -7,6 +7,7 @@ import { appliedNames, MIGRATION_NAMES, migrationProvider, pendingNames } from '
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { OwnSchemaPostgresDialect } from './own-schema-dialect.js';
 import { PostgresQueue } from './postgres-queue.js';
 
 const DUE_CHANNEL = 'herald_due';
@@ -80,7 +81,7 @@ export async function openPostgresStore(
     );
   }
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   // The queue's own commits (claims, outcomes, lease renewals) do not wait for the WAL flush:
   // a database crash may forget the last fraction of a second of them, which only makes those
   // deliveries due again (at least once still holds). Published messages, written through
@@ -111,7 +112,7 @@ export async function openPostgresStore(
     null,
     check,
   );
-  // Name the schema: Kysely otherwise finds another schema's migration tables and skips creating its own.
+  // Kysely keeps its migration tables in the schema named here, beside Herald's own.
   const migrator = () =>
     new Migrator({
       db,
@@ -163,14 +164,9 @@ export async function openPostgresStore(
         // Several processes starting together: one migrates, the others wait and find nothing to do.
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
         if (schema) await client.query(`create schema if not exists "${schema}"`);
-        for (let attempt = 1; ; attempt++) {
-          const { error, results } = await migrator().migrateToLatest();
-          if (!error) return appliedNames(results);
-          // Kysely's introspection reads the whole catalog: a schema that another deployment
-          // drops meanwhile fails it with 3F000. Nothing was applied; look again.
-          if ((error as { code?: string }).code !== '3F000' || attempt >= 5) throw error;
-          await new Promise((r) => setTimeout(r, 100 * attempt));
-        }
+        const { error, results } = await migrator().migrateToLatest();
+        if (error) throw error;
+        return appliedNames(results);
       } finally {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
         await client.end();
