@@ -149,6 +149,14 @@ describe('payload filters: content', () => {
     expect(matches({ 'data.constructor': { $exists: true } })).toBe(false);
     expect(matches({ 'data.__proto__': { $exists: true } })).toBe(false);
   });
+
+  it('takes keys named like Object.prototype members as field paths', () => {
+    const filter = JSON.parse(
+      '{"constructor": "x", "toString": {"$exists": false}, "__proto__": {"$exists": false}}',
+    );
+    expect(matches(filter, message({ constructor: 'x' }))).toBe(true);
+    expect(matches(filter, message({ constructor: 'y' }))).toBe(false);
+  });
 });
 
 describe('payload filter explanations', () => {

@@ -93,6 +93,16 @@ describe('reading a payload filter', () => {
     expect(issues({ [longPath]: 1 })[0]!.msg).toContain('longer than');
   });
 
+  it('refuses Object.prototype members as operators', () => {
+    expect(issues({ 'data.a': { constructor: 1 } })[0]!.loc).toEqual([
+      'body',
+      'filter',
+      'data.a',
+      'constructor',
+    ]);
+    expect(issues(JSON.parse('{"data.a": {"hasOwnProperty": 1}}'))).toHaveLength(1);
+  });
+
   it('lists every problem at once', () => {
     expect(issues({ 'a..b': 1, $x: 2, c: { $gt: null } })).toHaveLength(3);
   });

@@ -121,7 +121,8 @@ class FilterReader {
       const here = [...at, key];
       if (key === '$and' || key === '$or') of.push(this.list(key, item, here, depth));
       else if (key === '$not') of.push({ kind: 'not', of: this.filter(item, here, depth + 1) });
-      else if (MESSAGE_FIELDS[key]) of.push(this.condition(key, MESSAGE_FIELDS[key], item, here, depth));
+      else if (Object.hasOwn(MESSAGE_FIELDS, key))
+        of.push(this.condition(key, MESSAGE_FIELDS[key]!, item, here, depth));
       else if (key.startsWith('$')) this.problem(here, `unknown key "${key}": ${KEYS_ALLOWED}`);
       else {
         const field = this.path(key, here);
@@ -191,14 +192,14 @@ class FilterReader {
           of.push({ kind: 'not', of: this.operators(path, field, operand, here, depth + 1) });
         else
           this.problem(here, 'must be an object of operators, e.g. {"$in": ["a", "b"]}', 'type_error.filter');
-      } else if (op in OPERATORS) of.push(this.test(path, field, op as Operator, operand, here));
+      } else if (Object.hasOwn(OPERATORS, op)) of.push(this.test(path, field, op as Operator, operand, here));
       else if (!op.startsWith('$'))
         this.problem(
           here,
           `nested objects are not matched field by field: write the whole path with dots ("${path}.${op}")`,
         );
       else {
-        const instead = SPELLED_ELSEWHERE[op];
+        const instead = Object.hasOwn(SPELLED_ELSEWHERE, op) ? SPELLED_ELSEWHERE[op] : undefined;
         this.problem(
           here,
           `unknown operator "${op}"${instead ? ` (Herald writes ${instead})` : ''}: ${OPERATORS_ALLOWED}`,
