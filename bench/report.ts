@@ -261,11 +261,11 @@ export function formatTables(r: RunResults): string {
     '≤ 1.1× unfiltered',
   );
   row(
-    'Live beside 100 filtered-out endpoints: published/s (× Live)',
+    'Live beside 100 filtered-out endpoints: published/s (× Live, × turned down by type) · CPU per message (same)',
     (x, b) => {
       const l = x.liveFiltered;
       return l
-        ? `${n(l.filtered.publishedPerSec)} (${l.publishRatio ?? '—'}×; Live ${n(l.unfiltered.publishedPerSec)})${mark(check(b, 'live filtered'))}`
+        ? `${n(l.filtered.publishedPerSec)} (${l.publishRatio ?? '—'}×, ${l.publishRatioTyped ?? '—'}×) · ${l.cpuRatio ?? '—'}×, ${l.cpuRatioTyped ?? '—'}×${mark(check(b, 'live filtered'))}`
         : '—';
     },
     '≥ 0.9× Live',

@@ -25,6 +25,7 @@ import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
 import {
   FILTERED_FANOUT_APPS,
   LIVE_FILTERED_APP,
+  LIVE_TYPED_APP,
   measureFilteredFanout,
   measureLiveFiltered,
 } from './scenarios/filtered.js';
@@ -119,7 +120,7 @@ async function runBackend(
     const specs: AppSpec[] = [WARMUP_APP];
     if (only.has('drain') || only.has('history') || only.has('memory')) specs.push(DRAIN_APP);
     if (only.has('live') || only.has('scaleout') || only.has('live-filtered')) specs.push(LIVE_APP);
-    if (only.has('live-filtered')) specs.push(LIVE_FILTERED_APP);
+    if (only.has('live-filtered')) specs.push(LIVE_FILTERED_APP, LIVE_TYPED_APP);
     if (only.has('fanout-filtered')) specs.push(...FILTERED_FANOUT_APPS);
     if (only.has('batch')) specs.push(BATCH_APP);
     if (only.has('latency')) specs.push(LATENCY_APP);

@@ -21,8 +21,8 @@ const WARMUP_MESSAGES = 10;
 export interface AppSpec {
   uid: string;
   endpoints: string[];
-  /** The payload filter of endpoint `i` (none when absent or null). */
-  filter?(i: number): Record<string, unknown> | null;
+  /** More fields of endpoint `i`'s create body (a payload filter, event types). */
+  endpointFields?(i: number): Record<string, unknown>;
 }
 
 /** The API and worker that run while messages are published live. */
@@ -73,7 +73,7 @@ export class Session {
           endpointIds[i] = await api.createEndpoint(
             spec.uid,
             this.receiver.url(spec.endpoints[i]!, i),
-            spec.filter?.(i) ?? null,
+            spec.endpointFields?.(i) ?? {},
           );
         }
       };

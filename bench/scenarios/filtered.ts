@@ -6,8 +6,11 @@
  *   filters' evaluation. Timed as the publish (the outbox's fan-out, where filters run) and to
  *   the last endpoint's receipt.
  * - Live, filtered: Live's application with 100 more endpoints whose filters turn every message
- *   down after reading all their clauses (the costliest way to say no), against Live itself.
+ *   down after reading all their clauses (the costliest way to say no), against Live itself, and
+ *   against the same 100 endpoints turned down by their event types instead: the first ratio is
+ *   what 100 more endpoints cost in all, the second what their payload filters cost.
  */
+import { cpuMsPerThousand, cpuSeconds } from '../children.js';
 import { nowMs } from '../payload.js';
 import type { AppSpec, Session } from '../session.js';
 import { percentile } from '../stats.js';
@@ -16,7 +19,9 @@ import { LIVE_APP, type LiveResult, measureLive } from './live.js';
 const FANOUT_ENDPOINTS = 1_000;
 const FILTERED_OUT_ENDPOINTS = 100;
 /** Fan-out rounds per side. */
-const FANOUT_ROUNDS = 6;
+const FANOUT_ROUNDS = 10;
+/** Pause before each fan-out publish. */
+const SETTLE_MS = 500;
 
 /**
  * Endpoint `i`'s filter: 3, 4 or 5 clauses on the bench payload (`benchPayload`), all passed
@@ -37,7 +42,7 @@ export function benchFilter(i: number, failLast = false): Record<string, unknown
 const fanoutApp = (uid: string, filtered: boolean): AppSpec => ({
   uid,
   endpoints: Array.from({ length: FANOUT_ENDPOINTS }, (_, i) => `/ok/${uid}/${i}`),
-  ...(filtered ? { filter: (i: number) => benchFilter(i) } : {}),
+  ...(filtered ? { endpointFields: (i: number) => ({ filter: benchFilter(i) }) } : {}),
 });
 
 /** The two applications of Fan-out, filtered. */
@@ -46,15 +51,19 @@ export const FILTERED_FANOUT_APPS: AppSpec[] = [
   fanoutApp('fanout-filtered-1000', true),
 ];
 
-/** Live's endpoint, plus 100 whose filters turn every bench message down. */
-export const LIVE_FILTERED_APP: AppSpec = {
-  uid: 'live-filtered',
+const liveBeside = (uid: string, turnDown: (i: number) => Record<string, unknown>): AppSpec => ({
+  uid,
   endpoints: [
-    '/ok/live-filtered',
-    ...Array.from({ length: FILTERED_OUT_ENDPOINTS }, (_, i) => `/ok/live-filtered-out/${i}`),
+    `/ok/${uid}`,
+    ...Array.from({ length: FILTERED_OUT_ENDPOINTS }, (_, i) => `/ok/${uid}-out/${i}`),
   ],
-  filter: (i) => (i === 0 ? null : benchFilter(i, true)),
-};
+  endpointFields: (i) => (i === 0 ? {} : turnDown(i)),
+});
+
+/** Live's endpoint, plus 100 whose payload filters turn every bench message down. */
+export const LIVE_FILTERED_APP = liveBeside('live-filtered', (i) => ({ filter: benchFilter(i, true) }));
+/** Live's endpoint, plus 100 subscribed to other event types (no payload filter). */
+export const LIVE_TYPED_APP = liveBeside('live-typed', () => ({ eventTypes: ['refund.*'] }));
 
 /** One side of Fan-out, filtered: medians over its rounds. */
 export interface FanoutSide {
@@ -97,6 +106,9 @@ export async function measureFilteredFanout(session: Session): Promise<FilteredF
   for (let round = -1; round < FANOUT_ROUNDS && !error; round++) {
     for (const side of [plain!, filtered!]) {
       await receiver.reset();
+      // The previous round's 1,000 outcomes are being written: let them land, so both sides
+      // publish into a quiet database (on SQLite they would otherwise wait for the one writer).
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const t = nowMs();
       await api.publish(side.uid, seq++, t);
       const published = nowMs();
@@ -132,32 +144,72 @@ export async function measureFilteredFanout(session: Session): Promise<FilteredF
   return result;
 }
 
-export interface LiveFilteredResult {
-  filteredOutEndpoints: number;
-  /** The median round of each side, by published/s. */
-  unfiltered: LiveResult;
-  filtered: LiveResult;
-  /** filtered ÷ unfiltered published/s: the target is ≥ 0.9. */
-  publishRatio: number | null;
+/** A Live run and the CPU Herald's processes (API and worker) spent per 1,000 messages of it. */
+interface LiveRound extends LiveResult {
+  cpuMsPer1k: number | null;
 }
 
-/** Live against Live with 100 filtered-out endpoints beside its own, `rounds` pairs alternating. */
+export interface LiveFilteredResult {
+  filteredOutEndpoints: number;
+  /** The median round of each, by published/s: Live, beside 100 turned down by type, by filter. */
+  unfiltered: LiveRound;
+  typed: LiveRound;
+  filtered: LiveRound;
+  /** filtered ÷ Live published/s: the target is ≥ 0.9. */
+  publishRatio: number | null;
+  /** filtered ÷ typed published/s: the payload filters alone. */
+  publishRatioTyped: number | null;
+  /**
+   * filtered ÷ Live, and filtered ÷ typed, CPU per message (medians of the rounds): what it
+   * costs whatever else the machine is doing, which moves published/s by more than 10% run to run.
+   */
+  cpuRatio: number | null;
+  cpuRatioTyped: number | null;
+}
+
+async function liveRound(session: Session, app: AppSpec): Promise<LiveRound> {
+  const { processes } = await session.online();
+  const cpu = () => processes.reduce((sum, p) => sum + (cpuSeconds(p.pid) ?? Number.NaN), 0);
+  const before = cpu();
+  const live = await measureLive(session, app);
+  const after = cpu();
+  return {
+    ...live,
+    cpuMsPer1k: Number.isNaN(before + after) ? null : cpuMsPerThousand(before, after, live.published),
+  };
+}
+
+/**
+ * Live, Live beside 100 endpoints turned down by event type, and beside 100 turned down by
+ * payload filter, `rounds` times in turn.
+ */
 export async function measureLiveFiltered(session: Session): Promise<LiveFilteredResult> {
-  const plain: LiveResult[] = [];
-  const filtered: LiveResult[] = [];
+  const plain: LiveRound[] = [];
+  const typed: LiveRound[] = [];
+  const filtered: LiveRound[] = [];
   for (let round = 0; round < session.options.rounds; round++) {
-    plain.push(await measureLive(session, LIVE_APP));
-    filtered.push(await measureLive(session, LIVE_FILTERED_APP));
+    plain.push(await liveRound(session, LIVE_APP));
+    typed.push(await liveRound(session, LIVE_TYPED_APP));
+    filtered.push(await liveRound(session, LIVE_FILTERED_APP));
   }
-  const middle = (runs: LiveResult[]) =>
+  const middle = (runs: LiveRound[]) =>
     [...runs].sort((a, b) => a.publishedPerSec - b.publishedPerSec)[Math.floor(runs.length / 2)]!;
+  const cpu = (runs: LiveRound[]) =>
+    median(runs.map((r) => r.cpuMsPer1k).filter((c): c is number => c !== null));
+  const [p, t, f] = [middle(plain), middle(typed), middle(filtered)];
   const result: LiveFilteredResult = {
     filteredOutEndpoints: FILTERED_OUT_ENDPOINTS,
-    unfiltered: middle(plain),
-    filtered: middle(filtered),
-    publishRatio: null,
+    unfiltered: p,
+    typed: t,
+    filtered: f,
+    publishRatio: ratio(f.publishedPerSec, p.publishedPerSec),
+    publishRatioTyped: ratio(f.publishedPerSec, t.publishedPerSec),
+    cpuRatio: ratio(cpu(filtered), cpu(plain)),
+    cpuRatioTyped: ratio(cpu(filtered), cpu(typed)),
   };
-  result.publishRatio = ratio(result.filtered.publishedPerSec, result.unfiltered.publishedPerSec);
-  session.log(`live filtered: ${result.publishRatio}× the published/s of Live`);
+  session.log(
+    `live filtered: published/s ${result.publishRatio}× Live, ${result.publishRatioTyped}× turned down by type; ` +
+      `CPU per message ${result.cpuRatio}× Live, ${result.cpuRatioTyped}× turned down by type`,
+  );
   return result;
 }
