@@ -93,6 +93,74 @@ for (const backend of BACKENDS) {
       expect(attempts.body.data.map((e: { id: string }) => e.id)).toEqual([all.body.id]);
     });
 
+    it('applies every operator and combinator as stored, unicode and deep payloads included', async () => {
+      const { herald, receiver } = scenario;
+      receiver.reset();
+      await herald.api('POST', '/api/v1/app', { name: 'Operators', uid: 'operators' });
+      let deep: Record<string, unknown> = { leaf: 'bottom' };
+      for (let i = 0; i < 30; i++) deep = { n: deep };
+      const payloads: Record<string, Record<string, unknown>> = {
+        eur: {
+          data: { amount: 12_000, currency: 'eur', tags: ['vip'], name: 'Zoë 🚀', items: [{ sku: 'A1' }] },
+        },
+        usd: { data: { amount: 50, currency: 'usd', tags: [], name: 'Bob', coupon: null } },
+        text: { data: { amount: '12000', currency: 'EUR' } },
+        deep: { deep },
+      };
+      const cases: Array<[string, Record<string, unknown>, string[]]> = [
+        ['eq', { 'data.currency': 'eur' }, ['eur']],
+        ['neq', { 'data.currency': { $neq: 'eur' } }, ['usd', 'text', 'deep']],
+        ['gt-mismatch', { 'data.amount': { $gt: 100 } }, ['eur']],
+        ['gte-lte', { 'data.amount': { $gte: 50, $lte: 50 } }, ['usd']],
+        ['lt-string', { 'data.currency': { $lt: 'a' } }, ['text']],
+        ['in', { 'data.currency': { $in: ['usd', 'EUR'] } }, ['usd', 'text']],
+        ['nin', { 'data.currency': { $nin: ['usd', 'EUR'] } }, ['eur', 'deep']],
+        ['exists-null', { 'data.coupon': { $exists: true } }, ['usd']],
+        ['missing', { 'data.amount': { $exists: false } }, ['deep']],
+        ['unicode', { 'data.name': { $startsWith: 'Zoë', $endsWith: '🚀' } }, ['eur']],
+        ['contains', { 'data.tags': { $contains: 'vip' } }, ['eur']],
+        ['any-element', { 'data.items.sku': 'A1' }, ['eur']],
+        ['deep', { [`deep.${'n.'.repeat(30)}leaf`]: 'bottom' }, ['deep']],
+        [
+          'or-not',
+          { $or: [{ 'data.currency': 'usd' }, { $not: { 'data.amount': { $exists: true } } }] },
+          ['usd', 'deep'],
+        ],
+        [
+          'and-event',
+          { $and: [{ $eventType: { $endsWith: '.paid' } }, { 'data.currency': { $in: ['eur', 'usd'] } }] },
+          ['eur', 'usd'],
+        ],
+      ];
+      const endpoints = new Map<string, string>();
+      for (const [name, filter] of cases) {
+        const res = await herald.api('POST', '/api/v1/app/operators/endpoint', {
+          url: receiver.url(`/${name}`),
+          filter,
+        });
+        expect(res.status).toBe(201);
+        expect(res.body.filter).toEqual(filter);
+      }
+      for (const [label, payload] of Object.entries(payloads)) {
+        const res = await herald.api('POST', '/api/v1/app/operators/msg', {
+          eventType: 'invoice.paid',
+          payload,
+        });
+        expect(res.status).toBe(202);
+        endpoints.set(res.body.id, label);
+      }
+      const expected = cases.reduce((sum, [, , wanted]) => sum + wanted.length, 0);
+      await receiver.waitForRequests(expected);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const [name, , wanted] of cases) {
+        const got = receiver.requests
+          .filter((r) => r.path === `/${name}`)
+          .map((r) => endpoints.get(r.headers['webhook-id']!))
+          .sort();
+        expect({ name, got }).toEqual({ name, got: [...wanted].sort() });
+      }
+    });
+
     it('applies a filter changed since to the very next message', async () => {
       const { herald, receiver } = scenario;
       receiver.reset();
