@@ -1,13 +1,14 @@
 /**
  * Hostile receivers (issue 16): one application with the eleven hostile modes of
- * test/support/hostile-receiver.ts (served from this driver process, not Herald's) plus two
+ * test/support/hostile-receiver.ts (served by a process of their own, ../hostile-receiver.ts) plus two
  * healthy endpoints, published to by 16 clients; against the same application shape with the
  * eleven disabled (their deliveries are still written and held, so the fan-out cost at publish
  * is the same), in the same run. Reports the publish rate, the healthy endpoints' p99 and the
  * delivering process's event-loop delay p99 (prom-client's, reset at each scrape).
  */
-import { HOSTILE_MODES, startHostileReceiver } from '../../test/support/hostile-receiver.js';
+import { HOSTILE_MODES } from '../../test/support/hostile-receiver.js';
 import type { HeraldApi } from '../api-client.js';
+import { BenchChild } from '../children.js';
 import type { Session } from '../session.js';
 import { latencySummary, ratio } from '../stats.js';
 
@@ -40,9 +41,10 @@ export async function measureHostileReceivers(session: Session): Promise<Hostile
   const online = await session.online();
   const api: HeraldApi = online.api;
   const metricsUrl = online.deliverer.url ?? online.processes[0]!.url!;
-  const hostile = await startHostileReceiver();
+  const hostile = new BenchChild('./hostile-receiver.ts', []);
   const errors: string[] = [];
   try {
+    const { base } = (await hostile.next((m) => m.ready === true, 20_000)) as { base: string };
     for (const [uid, disabled] of [
       ['hostile-off', true],
       ['hostile-on', false],
@@ -51,7 +53,7 @@ export async function measureHostileReceivers(session: Session): Promise<Hostile
       for (let i = 0; i < HEALTHY; i++) await api.createEndpoint(uid, receiver.url(`/ok/${uid}-${i}`, i));
       for (const [i, mode] of HOSTILE_MODES.entries()) {
         const res = await api.call('POST', `/api/v1/app/${uid}/endpoint`, {
-          url: hostile.url(mode, `${uid}-${i}`),
+          url: `${base}/${mode}/${uid}-${i}`,
           disabled,
         });
         if (res.status !== 201) throw new Error(`creating a ${mode} endpoint answered ${res.status}`);
@@ -93,6 +95,7 @@ export async function measureHostileReceivers(session: Session): Promise<Hostile
       ...(errors.length ? { error: errors.join('; ') } : {}),
     };
   } finally {
-    await hostile.close();
+    hostile.send({ cmd: 'exit' });
+    await hostile.exit(5_000);
   }
 }
