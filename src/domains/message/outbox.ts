@@ -141,7 +141,7 @@ const taken = () => conflict('A message with this eventId already exists for thi
  * Returns each message's fan-out, or -1 where its eventId was already taken.
  */
 async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[]> {
-  return store.db.transaction().execute(async (trx) => {
+  return store.writeDurably(async (trx) => {
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
       .selectFrom('endpoint')

@@ -124,6 +124,7 @@ export async function openPostgresStore(
     dialect: 'postgres',
     db,
     queue: new PostgresQueue(queueDb, heartbeatDb),
+    writeDurably: (write) => db.transaction().execute(write),
     check,
     health,
     notifyDue() {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { statfsSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -57,10 +58,30 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
   const health = new StoreHealth(`SQLite database ${path}`, onDisk ? resolve(path) : null, check);
 
   const migrator = () => new Migrator({ db, provider: migrationProvider({ dialect: 'sqlite' }) });
+  const wal = onDisk ? new WalSync(`${path}-wal`) : null;
+  const synchronous = {
+    normal: raw.prepare('PRAGMA synchronous = NORMAL'),
+    full: raw.prepare('PRAGMA synchronous = FULL'),
+  };
   return {
     dialect: 'sqlite',
     db,
     queue: new SqliteQueue(db, raw),
+    async writeDurably(write) {
+      // Holding the connection, so no other write commits without its fsync meanwhile.
+      const result = await db.connection().execute(async (connection) => {
+        synchronous.normal.run();
+        try {
+          return await connection.transaction().execute(write);
+        } finally {
+          synchronous.full.run();
+        }
+      });
+      // The commit's frames are in the log file: flushing the file makes them durable, and a
+      // checkpoint that copied them into the database first has fsynced the database.
+      await wal?.sync();
+      return result;
+    },
     notifyDue: () => due.emit('due'),
     onDue(listener) {
       due.on('due', listener);
@@ -82,9 +103,37 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
     async close() {
       health.close();
       await checkpointer?.stop();
+      await wal?.close();
       await db.destroy();
     },
   };
+}
+
+/**
+ * fsync of one SQLite database's write-ahead log through a file handle of its own, on libuv's
+ * threadpool. fsync flushes the file, whichever descriptor wrote it; the log keeps its inode
+ * while the database is open (checkpoints rewind or truncate it, never delete it).
+ */
+class WalSync {
+  #handle: Promise<FileHandle> | null = null;
+
+  constructor(private readonly path: string) {}
+
+  async sync(): Promise<void> {
+    this.#handle ??= open(this.path, 'r');
+    try {
+      await (await this.#handle).sync();
+    } catch (err) {
+      this.#handle = null;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = null;
+    await (await handle?.catch(() => null))?.close();
+  }
 }
 
 /**
