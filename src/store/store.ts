@@ -21,10 +21,17 @@ export interface Store {
    * PostgreSQL the server flushes its log before the commit returns.
    */
   writeDurably<T>(write: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** Tells every worker (this process and, on PostgreSQL, the others) that work became due. */
-  notifyDue(): void;
-  /** Calls `listener` when work became due; returns the unsubscribe function. */
-  onDue(listener: () => void): () => void;
+  /**
+   * Tells every worker (this process and, on PostgreSQL, the others) that work became due;
+   * `endpointIds`, when given, are where (a publish's fan-out), so a worker can claim those
+   * without looking at every endpoint owed work.
+   */
+  notifyDue(endpointIds?: readonly string[]): void;
+  /**
+   * Calls `listener` when work became due, with the endpoints it became due at, or null when
+   * that is not known (anywhere); returns the unsubscribe function.
+   */
+  onDue(listener: (endpointIds: readonly string[] | null) => void): () => void;
   /**
    * Applies pending migrations; safe when several processes start at once. Returns the names of
    * the migrations this call applied, oldest first (empty when the database was up to date).

@@ -82,7 +82,7 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
       await wal?.sync();
       return result;
     },
-    notifyDue: () => due.emit('due'),
+    notifyDue: (endpointIds) => due.emit('due', endpointIds ?? null),
     onDue(listener) {
       due.on('due', listener);
       return () => due.off('due', listener);
