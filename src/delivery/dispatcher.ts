@@ -185,17 +185,8 @@ export class Dispatcher {
           // Refill in large batches rather than one claim per finished request.
           if (free < Math.min(this.#ctx.config.claimBatchSize, this.#ctx.config.workerConcurrency)) break;
           const limit = Math.min(free, this.#ctx.config.claimBatchSize);
-          const now = this.#ctx.now();
-          this.#lastFullClaimAt = now;
-          const claimed = await this.#ctx.store.queue.claim(
-            this.owner,
-            limit,
-            now,
-            now + this.#ctx.config.leaseMs,
-            this.#claimShares(),
-          );
-          for (const delivery of claimed) this.#accept(delivery, now);
-          exhausted = claimed.length < limit;
+          this.#lastFullClaimAt = this.#ctx.now();
+          exhausted = (await this.#claim(limit)) < limit;
           if (exhausted) {
             this.#claimGate = false;
             break;
@@ -230,6 +221,12 @@ export class Dispatcher {
       this.#claimGate = true;
       return;
     }
+    // Full: those endpoints may have more due than one claim took.
+    if ((await this.#claim(limit, only)) >= limit) this.#claimGate = true;
+  }
+
+  /** Claims up to `limit` (from `only`'s endpoints, if given) and takes them on; returns how many. */
+  async #claim(limit: number, only?: readonly string[]): Promise<number> {
     const now = this.#ctx.now();
     const claimed = await this.#ctx.store.queue.claim(
       this.owner,
@@ -240,8 +237,7 @@ export class Dispatcher {
       only,
     );
     for (const delivery of claimed) this.#accept(delivery, now);
-    // Full: those endpoints may have more due than one claim took.
-    if (claimed.length >= limit) this.#claimGate = true;
+    return claimed.length;
   }
 
   /**
