@@ -71,6 +71,11 @@ export interface QueueStore {
    * Leases up to `limit` due deliveries to `owner` until `leaseUntil`, shared fairly across
    * applications and then endpoints (see src/store/fair-claim.ts), each within `shares`, in
    * round-robin order. Only due rows are read, whatever the history.
+   *
+   * With `only`, the claim looks at those endpoints alone (the ones a publish just gave due
+   * deliveries), without the skip-scan over every endpoint owed work: what a new message's
+   * claim costs must not grow with another tenant's backlog (1,000 endpoints owed work made
+   * every claim on PostgreSQL ~11 ms). The rest are left to the next full claim.
    */
   claim(
     owner: string,
@@ -78,6 +83,7 @@ export interface QueueStore {
     now: number,
     leaseUntil: number,
     shares?: ClaimShares,
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]>;
   /** Writes outcomes, attempts and endpoint health in one transaction. */
   complete(

@@ -43,7 +43,23 @@ export class PostgresQueue implements QueueStore {
     now: number,
     leaseUntil: number,
     shares: ClaimShares = {},
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]> {
+    const due = only ? await this.#dueAmong(only, now) : await this.#dueEndpoints(now);
+    const fair = new FairClaim(due, limit, shares, this.#rotation);
+    const claimed: ClaimedDelivery[] = [];
+    for (let plan = fair.plan(); plan; plan = fair.plan()) {
+      const round = await this.#claimRound(plan, owner, now, leaseUntil);
+      const got = new Map<string, number>();
+      for (const row of round) got.set(row.endpointId, (got.get(row.endpointId) ?? 0) + 1);
+      claimed.push(...round);
+      fair.took(plan, got);
+    }
+    return claimed;
+  }
+
+  /** The endpoints with due rows: a skip-scan of delivery_endpoint_due, one probe per endpoint owed work. */
+  async #dueEndpoints(now: number): Promise<DueEndpoint[]> {
     // Each probe reads the first entry of the next endpoint in the (endpoint_id, due_at) index:
     // its id and its earliest due_at at once. (A separate min(due_at) per endpoint was planned on
     // the due_at index with an endpoint filter, and for the recursion's last, NULL row it read
@@ -59,16 +75,18 @@ export class PostgresQueue implements QueueStore {
       )
       SELECT owed.id AS "endpointId", e.app_id AS "appId" FROM owed JOIN endpoint e ON e.id = owed.id
       WHERE owed.due_at <= ${now}`.execute(this.db);
-    const fair = new FairClaim(due, limit, shares, this.#rotation);
-    const claimed: ClaimedDelivery[] = [];
-    for (let plan = fair.plan(); plan; plan = fair.plan()) {
-      const round = await this.#claimRound(plan, owner, now, leaseUntil);
-      const got = new Map<string, number>();
-      for (const row of round) got.set(row.endpointId, (got.get(row.endpointId) ?? 0) + 1);
-      claimed.push(...round);
-      fair.took(plan, got);
-    }
-    return claimed;
+    return due;
+  }
+
+  /** Those of `ids` with a due row: one probe each. */
+  async #dueAmong(ids: readonly string[], now: number): Promise<DueEndpoint[]> {
+    const { rows } = await sql<DueEndpoint>`
+      SELECT e.id AS "endpointId", e.app_id AS "appId" FROM endpoint e
+      WHERE e.id = ANY(${[...ids]}::text[])
+        AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= ${now})`.execute(
+      this.db,
+    );
+    return rows;
   }
 
   /** One round of a claim: the planned endpoints' earliest due rows, leased, in fair order. */

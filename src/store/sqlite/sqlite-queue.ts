@@ -45,8 +45,19 @@ export class SqliteQueue implements QueueStore {
     now: number,
     leaseUntil: number,
     shares?: ClaimShares,
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]> {
-    return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil, shares ?? {}, this.#rotation));
+    return this.#exclusive((s) =>
+      s.claim(
+        owner,
+        limit,
+        now,
+        leaseUntil,
+        shares ?? {},
+        this.#rotation,
+        only ? JSON.stringify(only) : null,
+      ),
+    );
   }
 
   complete(
@@ -120,6 +131,11 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     )
     SELECT owed.id AS endpointId, e.app_id AS appId FROM owed JOIN endpoint e ON e.id = owed.id
     WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= @now`);
+  // Or only the endpoints named (a publish's), each kept if it has a due row: one probe each.
+  const dueAmong = raw.prepare(`
+    SELECT e.id AS endpointId, e.app_id AS appId FROM endpoint e
+    WHERE e.id IN (SELECT value FROM json_each(@only))
+      AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= @now)`);
   // ...then each planned endpoint's earliest due rows, a range of the same index.
   const dueIds = raw.prepare(`
     SELECT id, lease_owner AS previousOwner FROM delivery
@@ -176,8 +192,12 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         leaseUntil: number,
         shares: ClaimShares,
         rotation: ClaimRotation,
+        only: string | null,
       ): ClaimedDelivery[] => {
-        const fair = new FairClaim(dueEndpoints.all({ now }) as DueEndpoint[], limit, shares, rotation);
+        const owed = (
+          only === null ? dueEndpoints.all({ now }) : dueAmong.all({ only, now })
+        ) as DueEndpoint[];
+        const fair = new FairClaim(owed, limit, shares, rotation);
         type Due = { id: string; previousOwner: string | null; take: EndpointTake; rank: number };
         const due: Due[] = [];
         for (let plan = fair.plan(); plan; plan = fair.plan()) {
