@@ -45,11 +45,12 @@ export class HeraldApi {
     return res.body.id;
   }
 
-  /** Creates an endpoint signing with the bench secret; returns its id. */
-  async createEndpoint(appUid: string, url: string): Promise<string> {
+  /** Creates an endpoint signing with the bench secret, with `fields` added to its body; returns its id. */
+  async createEndpoint(appUid: string, url: string, fields: Record<string, unknown> = {}): Promise<string> {
     const res = await this.call<{ id: string }>('POST', `/api/v1/app/${appUid}/endpoint`, {
       url,
       secret: BENCH_SECRET,
+      ...fields,
     });
     if (res.status !== 201)
       throw new Error(`creating endpoint ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);

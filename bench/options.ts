@@ -15,6 +15,8 @@ export const SCENARIOS = [
   'scaleout',
   'latency',
   'fanout',
+  'fanout-filtered',
+  'live-filtered',
   'isolation',
   'noisy',
   'hostile',
@@ -50,7 +52,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only LIST        scenarios to run, comma-separated (default: all)
                      ${SCENARIOS.join(', ')}
                      (latency and history also run drain: they are measured against it;
-                     live also runs a0; scaleout runs on PostgreSQL only)
+                     live also runs a0; scaleout runs on PostgreSQL only;
+                     live-filtered runs its own Live rounds to compare with)
   --backend NAME     sqlite, postgres or both (default: both; postgres when reachable)
   --messages N       messages per drain, and jobs per peer (default 20000; B0 runs 10000)
   --concurrency N    requests in flight per endpoint / per baseline (default 16)

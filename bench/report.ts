@@ -7,6 +7,7 @@ import type { Backend } from './database.js';
 import { ingestChecks, ingestRows } from './ingest-report.js';
 import type { DrainResult } from './scenarios/drain.js';
 import type { FanoutRow } from './scenarios/fanout.js';
+import type { FilteredFanoutResult, LiveFilteredResult } from './scenarios/filtered.js';
 import type { HistoryResult } from './scenarios/history.js';
 import type { HostileReceiversResult } from './scenarios/hostile-receivers.js';
 import type { A0Result, BatchRun, ScaleOutResult } from './scenarios/ingest.js';
@@ -29,6 +30,8 @@ export interface BackendResults {
   live?: LiveResult;
   latency?: LatencyResult;
   fanout?: FanoutRow[];
+  fanoutFiltered?: FilteredFanoutResult;
+  liveFiltered?: LiveFilteredResult;
   isolation?: IsolationResult;
   noisy?: NoisyNeighbourResult;
   hostile?: HostileReceiversResult;
@@ -77,6 +80,20 @@ export function checkTargets(r: RunResults): Check[] {
   const checks: Check[] = [];
   const bestPeer = Math.max(0, ...r.peers.map((p) => p.ratioToB0 ?? 0));
   for (const [backend, b] of Object.entries(r.backends) as [Backend, BackendResults][]) {
+    if (b.fanoutFiltered)
+      checks.push({
+        backend,
+        target: 'fan-out filtered ≤ 1.1 × unfiltered (publish)',
+        value: `${b.fanoutFiltered.publishRatio ?? '—'} × unfiltered`,
+        pass: b.fanoutFiltered.publishRatio !== null && b.fanoutFiltered.publishRatio <= 1.1,
+      });
+    if (b.liveFiltered)
+      checks.push({
+        backend,
+        target: 'live filtered ≥ 0.9 × Live (published/s)',
+        value: `${b.liveFiltered.publishRatio ?? '—'} × Live`,
+        pass: b.liveFiltered.publishRatio !== null && b.liveFiltered.publishRatio >= 0.9,
+      });
     if (b.drain) {
       const ratio = b.drain.ratioToB0;
       checks.push({
@@ -234,6 +251,26 @@ export function formatTables(r: RunResults): string {
       return f ? `${n(f.timeToAllMs)} · ${n(f.deliveriesPerSec)}${f.error ? ' (incomplete)' : ''}` : '—';
     });
   }
+  row(
+    'Fan-out 1,000, filtered (3–5 clauses each, all pass): publish ms · ms to last receipt (× unfiltered)',
+    (x, b) => {
+      const f = x.fanoutFiltered;
+      return f
+        ? `${n(f.filtered.publishMs)} (${f.publishRatio ?? '—'}×) · ${n(f.filtered.timeToAllMs)} (${f.timeToAllRatio ?? '—'}×)${mark(check(b, 'fan-out filtered'))}`
+        : '—';
+    },
+    '≤ 1.1× unfiltered',
+  );
+  row(
+    'Live beside 100 filtered-out endpoints: published/s (× Live, × turned down by type) · CPU per message (same)',
+    (x, b) => {
+      const l = x.liveFiltered;
+      return l
+        ? `${n(l.filtered.publishedPerSec)} (${l.publishRatio ?? '—'}×, ${l.publishRatioTyped ?? '—'}×) · ${l.cpuRatio ?? '—'}×, ${l.cpuRatioTyped ?? '—'}×${mark(check(b, 'live filtered'))}`
+        : '—';
+    },
+    '≥ 0.9× Live',
+  );
   row(
     'Latency unloaded: p50 / p99 (ms)',
     (x, b) =>

@@ -22,6 +22,13 @@ import {
 } from './report.js';
 import { DRAIN_APP, measureDrainRounds } from './scenarios/drain.js';
 import { FANOUT_APPS, measureFanout } from './scenarios/fanout.js';
+import {
+  FILTERED_FANOUT_APPS,
+  LIVE_FILTERED_APP,
+  LIVE_TYPED_APP,
+  measureFilteredFanout,
+  measureLiveFiltered,
+} from './scenarios/filtered.js';
 import { measureHistory } from './scenarios/history.js';
 import { measureHostileReceivers } from './scenarios/hostile-receivers.js';
 import { BATCH_APP, measureA0, measureBatch, measureScaleOut } from './scenarios/ingest.js';
@@ -112,7 +119,9 @@ async function runBackend(
   try {
     const specs: AppSpec[] = [WARMUP_APP];
     if (only.has('drain') || only.has('history') || only.has('memory')) specs.push(DRAIN_APP);
-    if (only.has('live') || only.has('scaleout')) specs.push(LIVE_APP);
+    if (only.has('live') || only.has('scaleout') || only.has('live-filtered')) specs.push(LIVE_APP);
+    if (only.has('live-filtered')) specs.push(LIVE_FILTERED_APP, LIVE_TYPED_APP);
+    if (only.has('fanout-filtered')) specs.push(...FILTERED_FANOUT_APPS);
     if (only.has('batch')) specs.push(BATCH_APP);
     if (only.has('latency')) specs.push(LATENCY_APP);
     if (only.has('fanout')) specs.push(...FANOUT_APPS);
@@ -132,6 +141,10 @@ async function runBackend(
     if (only.has('latency'))
       r.latency = await attempt(r, 'latency', () => measureLatency(session, drainRate));
     if (only.has('fanout')) r.fanout = await attempt(r, 'fanout', () => measureFanout(session));
+    if (only.has('fanout-filtered'))
+      r.fanoutFiltered = await attempt(r, 'fanout-filtered', () => measureFilteredFanout(session));
+    if (only.has('live-filtered'))
+      r.liveFiltered = await attempt(r, 'live-filtered', () => measureLiveFiltered(session));
     if (only.has('isolation')) {
       // A rate the whole system sustains with room to spare: attempts at a quarter of the drain
       // rate, and messages at no more than a third of what the API took live.

@@ -21,6 +21,8 @@ const WARMUP_MESSAGES = 10;
 export interface AppSpec {
   uid: string;
   endpoints: string[];
+  /** More fields of endpoint `i`'s create body (a payload filter, event types). */
+  endpointFields?(i: number): Record<string, unknown>;
 }
 
 /** The API and worker that run while messages are published live. */
@@ -68,7 +70,11 @@ export class Session {
       const worker = async () => {
         while (next < spec.endpoints.length) {
           const i = next++;
-          endpointIds[i] = await api.createEndpoint(spec.uid, this.receiver.url(spec.endpoints[i]!, i));
+          endpointIds[i] = await api.createEndpoint(
+            spec.uid,
+            this.receiver.url(spec.endpoints[i]!, i),
+            spec.endpointFields?.(i) ?? {},
+          );
         }
       };
       await Promise.all(Array.from({ length: Math.min(16, spec.endpoints.length) }, worker));

@@ -14,6 +14,8 @@ import { authenticate } from './domains/auth/authenticate.js';
 import { authRoutes } from './domains/auth/routes.js';
 import { backgroundTaskRoutes } from './domains/background-task/routes.js';
 import { HTTPValidationError, HttpErrorOut } from './domains/common/schemas.js';
+import { endpointEventsRoutes } from './domains/endpoint/events-routes.js';
+import { filterTestRoutes } from './domains/endpoint/filter-test-routes.js';
 import { endpointRecoveryRoutes } from './domains/endpoint/recovery-routes.js';
 import { endpointRoutes } from './domains/endpoint/routes.js';
 import { ENDPOINT_SCHEMAS } from './domains/endpoint/schemas.js';
@@ -140,6 +142,8 @@ async function registerRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void>
   await authRoutes(app, ctx);
   await applicationRoutes(app, ctx);
   await endpointRoutes(app, ctx);
+  await filterTestRoutes(app, ctx);
+  await endpointEventsRoutes(app, ctx);
   await endpointStatsRoutes(app, ctx);
   await messageRoutes(app, ctx);
   await messageBatchRoutes(app, ctx);

@@ -4,11 +4,11 @@
  * latency of every message.
  */
 import { nowMs } from '../payload.js';
-import type { Session } from '../session.js';
+import type { AppSpec, Session } from '../session.js';
 import { latencySummary } from '../stats.js';
 
 /** The application Live publishes to: one endpoint. */
-export const LIVE_APP = { uid: 'live', endpoints: ['/ok/live'] };
+export const LIVE_APP: AppSpec = { uid: 'live', endpoints: ['/ok/live'] };
 /** How long Live (and A0, and scale-out) publish. */
 export const LIVE_WINDOW_MS = 6_000;
 
@@ -26,13 +26,16 @@ export interface LiveResult {
   error?: string;
 }
 
-/** Publishes with the configured number of clients for a fixed window while Herald delivers. */
-export async function measureLive(session: Session): Promise<LiveResult> {
+/**
+ * Publishes with the configured number of clients for a fixed window while Herald delivers, to
+ * `app` (Live's own, or one with more endpoints beside it that receive nothing).
+ */
+export async function measureLive(session: Session, app: AppSpec = LIVE_APP): Promise<LiveResult> {
   const { receiver, options } = session;
   const online = await session.online();
   await receiver.reset();
-  session.log(`live: ${options.clients} clients publishing for ${LIVE_WINDOW_MS / 1000} s`);
-  const run = await online.api.publishMany([LIVE_APP.uid], 1_000_000, options.clients, LIVE_WINDOW_MS);
+  session.log(`live (${app.uid}): ${options.clients} clients publishing for ${LIVE_WINDOW_MS / 1000} s`);
+  const run = await online.api.publishMany([app.uid], 1_000_000, options.clients, LIVE_WINDOW_MS);
   const endedAt = nowMs();
   const during = await receiver.stats();
   const all = await receiver.waitFor(run.published, 60_000);

@@ -42,6 +42,8 @@ export interface EndpointTable {
   updated_at: number;
   /** Svix's deprecated endpoint version, kept as given (default 1). */
   version: ColumnType<number, number | undefined, number>;
+  /** The payload filter as JSON text (see domains/message/filter-language.ts); null = every message. */
+  filter: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface EventTypeTable {

@@ -185,6 +185,36 @@ for (const backend of BACKENDS) {
         expect((await svix.endpoint.list(app.id)).data.map((e) => e.id)).toEqual([a.id]);
       });
 
+      it('creates, reads, updates and patches endpoints without knowing of payload filters, which they keep', async () => {
+        const app = await newApp();
+        const created = await svix.endpoint.create(app.id, { url: 'https://example.com/plain' });
+        expect(created.url).toBe('https://example.com/plain');
+        const filter = { 'data.amount': { $gte: 100 } };
+        // Set by Herald's own API; the SDKs read, update and patch the endpoint unaware of it.
+        const set = await callApi(
+          herald.url,
+          TEST_ADMIN_TOKEN,
+          'PATCH',
+          `/api/v1/app/${app.id}/endpoint/${created.id}`,
+          {
+            filter,
+          },
+        );
+        expect(set.status).toBe(200);
+        expect((await svix.endpoint.get(app.id, created.id)).url).toBe('https://example.com/plain');
+        await flavour.upsertEndpoint(svix, app.id, created.id, { url: 'https://example.com/moved' });
+        await svix.endpoint.patch(app.id, created.id, { description: 'patched' });
+        const listed = (await svix.endpoint.list(app.id)).data;
+        expect(listed.map((e) => e.url)).toEqual(['https://example.com/moved']);
+        const read = await callApi(
+          herald.url,
+          TEST_ADMIN_TOKEN,
+          'GET',
+          `/api/v1/app/${app.id}/endpoint/${created.id}`,
+        );
+        expect(read.body).toMatchObject({ url: 'https://example.com/moved', description: 'patched', filter });
+      });
+
       it('replaces and patches custom headers', async () => {
         const app = await newApp();
         const endpoint = await svix.endpoint.create(app.id, { url: 'https://example.com/h' });

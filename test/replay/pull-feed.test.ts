@@ -162,5 +162,40 @@ for (const backend of BACKENDS) {
       expect(res.status).toBe(422);
       expect(res.body.detail[0].loc).toContain('iterator');
     });
+
+    it("keeps an endpoint's view to the messages its filters let through, each once across pages", async () => {
+      const appId = await createApp(herald);
+      const wanted: string[] = [];
+      for (let n = 0; n < 30; n++) {
+        const id = await publish(
+          herald,
+          appId,
+          n % 2 ? 'invoice.paid' : 'invoice.voided',
+          { data: { n } },
+          {
+            channels: [n % 3 ? 'eu' : 'us'],
+          },
+        );
+        if (n % 2 && n % 3 && n >= 10) wanted.push(id);
+      }
+      const ep = await herald.api('POST', `/api/v1/app/${appId}/endpoint`, {
+        url: 'https://example.com/pull',
+        channels: ['eu'],
+        filter: { 'data.n': { $gte: 10 }, $eventType: 'invoice.paid' },
+      });
+      const seen: string[] = [];
+      let iterator: string | null = null;
+      for (;;) {
+        const res = await herald.api(
+          'GET',
+          `/api/v1/app/${appId}/endpoint/${ep.body.id}/events?limit=3&settle_ms=0${iterator ? `&iterator=${iterator}` : ''}`,
+        );
+        expect(res.status).toBe(200);
+        seen.push(...res.body.data.map((m: { id: string }) => m.id));
+        iterator = res.body.iterator;
+        if (res.body.done) break;
+      }
+      expect(seen).toEqual(wanted);
+    });
   });
 }

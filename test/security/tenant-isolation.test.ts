@@ -34,6 +34,8 @@ function bodyFor(route: Route, receiver: Receiver): unknown {
     'POST /api/v1/app/:app_id/msg': { eventType: EVENT_TYPE, payload: { n: 1 } },
     'POST /api/v1/app/:app_id/msg/batch': { messages: [{ eventType: EVENT_TYPE, payload: { n: 1 } }] },
     'POST /api/v1/auth/app-portal-access/:app_id': {},
+    'POST /api/v1/app/:app_id/endpoint/filter/test': { filter: { n: 1 }, payload: { n: 1 } },
+    'POST /api/v1/app/:app_id/endpoint/:endpoint_id/filter/test': { filter: { n: 1 }, limit: 10 },
   };
   const key = `${route.method} ${route.path}`;
   if (key in bodies) return bodies[key];

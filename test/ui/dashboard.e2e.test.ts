@@ -232,6 +232,44 @@ describeInBrowser('sqlite: the operator dashboard in a real browser', () => {
     await expect.poll(() => page.getByRole('link', { name: /^Attempt atmpt_.*Succeeded$/ }).count()).toBe(2);
   });
 
+  it(
+    'edits a payload filter, checks it as you type and shows how many recent messages it would have matched',
+    TIMEOUT,
+    async () => {
+      const { app, endpoint } = await appWithEndpoint('Filtering');
+      const big: string[] = [];
+      for (const amount of [50, 20_000, 700, 15_000]) {
+        const res = await herald.api('POST', `/api/v1/app/${app.id}/msg`, {
+          eventType: 'customer.created',
+          payload: { data: { amount } },
+        });
+        if (amount >= 10_000) big.push(res.body.id);
+      }
+      const page = await signedIn();
+      await page.goto(`${herald.url}/apps/${app.id}/endpoints/${endpoint.id}/edit`);
+      const editor = page.locator('.cm-content');
+      await editor.waitFor();
+      await editor.fill('{"data.amount": {"$gte": 10000}}');
+      await page.getByText(/Would have matched 2 of the last 4 messages/).waitFor();
+      await page.getByRole('link', { name: big[0]! }).waitFor();
+      // Herald's own check, as you type: the message points at the operator.
+      await editor.fill('{"data.amount": {"$gte": true}}');
+      await page.getByText(/data\.amount\.\$gte: .*takes a number or a string/).waitFor();
+      await editor.fill('{"data.amount": {"$gte": 10000');
+      await page.getByText(/This is not valid JSON/).waitFor();
+      await editor.fill('{"data.amount": {"$gte": 10000}}');
+      await page.getByText(/Would have matched 2 of the last 4/).waitFor();
+      await screenshot(page, 'endpoint-filter');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Saved.').waitFor();
+      const saved = (await herald.api('GET', `/api/v1/app/${app.id}/endpoint/${endpoint.id}`)).body;
+      expect(saved.filter).toEqual({ 'data.amount': { $gte: 10_000 } });
+      // The matched messages are links to their pages.
+      await page.getByRole('link', { name: big[1]! }).click();
+      await page.getByText(big[1]!).first().waitFor();
+    },
+  );
+
   it('reveals the signing secret and rotates it only after asking', TIMEOUT, async () => {
     const { app, endpoint, path } = await appWithEndpoint('Rotator');
     const secretPath = `/api/v1/app/${app.id}/endpoint/${endpoint.id}/secret`;

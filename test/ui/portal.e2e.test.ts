@@ -151,10 +151,15 @@ describeInBrowser('sqlite: the consumer portal in a real browser', () => {
     const page = await open(href, { width: 390, height: 844 });
     await page.getByRole('link', { name: 'Add endpoint' }).click();
     await page.getByLabel('Endpoint URL').fill(receiver.url('/acme-phone'));
+    // The payload filter is tried on the application's own messages as it is typed.
+    await page.locator('.cm-content').fill('{"order": {"$startsWith": "o_"}}');
+    await page.getByText(/Would have matched 1 of the last 1 messages/).waitFor();
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await page.getByRole('heading', { name: receiver.url('/acme-phone'), exact: true }).waitFor();
     const list = await herald.api('GET', '/api/v1/app/acme/endpoint');
     expect(list.body.data.map((e: { url: string }) => e.url)).toContain(receiver.url('/acme-phone'));
+    const created = list.body.data.find((e: { url: string }) => e.url === receiver.url('/acme-phone'));
+    expect(created.filter).toEqual({ order: { $startsWith: 'o_' } });
     await page.getByRole('link', { name: 'Endpoints' }).first().click();
     await page.getByRole('link', { name: acmeEndpoint.url, exact: true }).waitFor();
     expect(

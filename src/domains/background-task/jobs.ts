@@ -1,8 +1,9 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { idAtTime, newId } from '../../core/ids.js';
 import { type Database, type EndpointTable, STATUS, TRIGGER } from '../../store/schema.js';
+import { compileStoredFilter } from '../message/filter-evaluation.js';
 import { jsonArrayHas } from '../message/repo.js';
-import { isSubscribed, subscriptionOf } from '../message/subscription.js';
+import { isSubscribed, storedMessage, subscriptionOf } from '../message/subscription.js';
 import { dueOffset, dueOffsetSql } from './pacing.js';
 import type { TaskType } from './schemas.js';
 
@@ -187,10 +188,13 @@ const bulkReplay: ReplayJob = {
   },
   async find(db, params, endpoint, cursor, limit) {
     const byClass = params.statusCodeClass != null;
+    // The endpoint's payload filter as it is now: a delivery made before it was set may not pass it.
+    const filter = compileStoredFilter(endpoint.filter);
     const rows = await bulkCandidates(db, params, endpoint.id, cursor)
       .select(['delivery.id', 'delivery.msg_id'])
+      .$if(filter !== null, (q) => q.select(['message.payload', 'message.event_type', 'message.channels']))
       .orderBy('delivery.msg_id')
-      .limit(byClass ? Math.max(limit, SCAN_ROWS) : limit)
+      .limit(byClass || filter ? Math.max(limit, SCAN_ROWS) : limit)
       .execute();
     const classes =
       byClass && rows.length > 0
@@ -203,7 +207,12 @@ const bulkReplay: ReplayJob = {
     const { taken, scanned, last } = takeMatches(
       rows,
       (r) => r.msg_id,
-      (r) => classes === null || (classes.get(r.msg_id) ?? 0) === params.statusCodeClass,
+      (r) =>
+        (classes === null || (classes.get(r.msg_id) ?? 0) === params.statusCodeClass) &&
+        (filter === null ||
+          filter(
+            storedMessage({ payload: r.payload!, event_type: r.event_type!, channels: r.channels ?? null }),
+          )),
       limit,
     );
     return { ids: taken.map((r) => r.id), scanned, last };
@@ -251,6 +260,7 @@ const replayMissing: ReplayJob = {
       'message.id',
       'message.event_type',
       'message.channels',
+      'message.payload',
     ]);
     if (cursor !== null) query = query.where('message.id', '>', cursor);
     const rows = await query.orderBy('message.id').limit(Math.max(limit, SCAN_ROWS)).execute();
@@ -258,8 +268,7 @@ const replayMissing: ReplayJob = {
     const { taken, scanned, last } = takeMatches(
       rows,
       (r) => r.id,
-      (r) =>
-        isSubscribed(subscription, r.event_type, r.channels ? (JSON.parse(r.channels) as string[]) : null),
+      (r) => isSubscribed(subscription, storedMessage(r)),
       limit,
     );
     return { ids: taken.map((r) => r.id), scanned, last };

@@ -30,6 +30,7 @@ export function endpointOut(row: EndpointRow) {
     rateLimit: row.throttle_rate,
     metadata: fromJson<Record<string, string>>(row.metadata),
     version: row.version,
+    filter: fromJson<Record<string, unknown>>(row.filter),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

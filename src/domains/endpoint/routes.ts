@@ -29,7 +29,13 @@ import {
   SENSITIVE_HEADER,
   writeEndpointStored,
 } from './repo.js';
-import { createEndpoint, type EndpointFields, normalizedSecret, updateEndpoint } from './service.js';
+import {
+  createEndpoint,
+  type EndpointFields,
+  normalizedSecret,
+  updateEndpoint,
+  type WrittenEndpoint,
+} from './service.js';
 
 const tags = ['Endpoint'];
 /** Rotated-out secrets that may still sign at once (Svix's `MAX_OLD_KEYS`). */
@@ -62,6 +68,11 @@ export function endpointInPath(
   request: FastifyRequest & { params: Static<typeof EndpointParams> },
 ): Promise<{ app: ApplicationRow; endpoint: EndpointRow }> {
   return resolveEndpoint(ctx, request, request.params.app_id, request.params.endpoint_id);
+}
+
+/** An endpoint just written, as answered: with its filter's warnings when there are any. */
+function writtenOut({ row, filterWarnings }: WrittenEndpoint) {
+  return filterWarnings.length > 0 ? { ...endpointOut(row), filterWarnings } : endpointOut(row);
 }
 
 const appParams = Type.Object({ app_id: AppIdParam });
@@ -109,9 +120,13 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     },
     async (request, reply) => {
       const application = await resolveApplication(ctx, request, request.params.app_id);
-      const row = await createEndpoint(ctx, application.id, request.body as EndpointFields & { url: string });
-      announce(ctx, 'endpointCreated', application, row);
-      return reply.code(201).send(endpointOut(row));
+      const written = await createEndpoint(
+        ctx,
+        application.id,
+        request.body as EndpointFields & { url: string },
+      );
+      announce(ctx, 'endpointCreated', application, written.row);
+      return reply.code(201).send(writtenOut(written));
     },
   );
 
@@ -148,14 +163,15 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       const body = request.body as EndpointFields & { url: string };
       const existing = await findEndpoint(db, application.id, request.params.endpoint_id);
       if (!existing) {
-        const row = await createEndpoint(ctx, application.id, {
+        const written = await createEndpoint(ctx, application.id, {
           ...body,
           uid: body.uid ?? request.params.endpoint_id,
         });
-        announce(ctx, 'endpointCreated', application, row);
-        return reply.code(201).send(endpointOut(row));
+        announce(ctx, 'endpointCreated', application, written.row);
+        return reply.code(201).send(writtenOut(written));
       }
-      // PUT replaces: what the body leaves out goes back to its default.
+      // PUT replaces: what the body leaves out goes back to its default, except Herald's `filter`,
+      // which the Svix SDKs cannot send: their PUT keeps it (`filter: null` clears it).
       // The filter defaults to null only when neither spelling is sent (requestedFilter picks the one that is).
       const fields: EndpointFields = {
         description: '',
@@ -171,8 +187,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
       if (body.rateLimit !== undefined && body.throttleRate === undefined)
         fields.throttleRate = body.rateLimit;
       const updated = await updateEndpoint(ctx, existing, fields);
-      announce(ctx, 'endpointUpdated', application, updated, existing);
-      return reply.code(200).send(endpointOut(updated));
+      announce(ctx, 'endpointUpdated', application, updated.row, existing);
+      return reply.code(200).send(writtenOut(updated));
     },
   );
 
@@ -191,8 +207,8 @@ export async function endpointRoutes(app: HeraldApp, ctx: HeraldContext): Promis
     async (request) => {
       const { app: application, endpoint } = await endpointInPath(ctx, request);
       const updated = await updateEndpoint(ctx, endpoint, request.body as EndpointFields);
-      announce(ctx, 'endpointUpdated', application, updated, endpoint);
-      return endpointOut(updated);
+      announce(ctx, 'endpointUpdated', application, updated.row, endpoint);
+      return writtenOut(updated);
     },
   );
 

@@ -10,6 +10,19 @@ const EventTypeFilter = Type.Array(Type.String({ maxLength: 256, pattern: '^[a-z
 const Url = Type.String({ format: 'uri', minLength: 1, maxLength: 65536 });
 const SECRET_PATTERN = '^(whsec_|whsk_|whsk1_|whpk_|whpk1_)?[a-zA-Z0-9+/=]{32,200}$';
 const Headers = Type.Record(Type.String(), Type.String());
+/** Checked by the filter language itself (`filter-language.ts`), which points at the bad part. */
+export const PayloadFilter = Type.Record(Type.String(), Type.Unknown(), {
+  description:
+    'Herald: which messages the endpoint receives by their content, e.g. ' +
+    '`{"data.currency": "eur", "data.amount": {"$gte": 10000}}`. Keys are payload paths in dot notation, ' +
+    '`$eventType`, `$channels`, `$and`, `$or`, `$not`; operators `$eq $neq $gt $gte $lt $lte $in $nin ' +
+    '$exists $startsWith $endsWith $contains`. Null or left out: every message.',
+  examples: [{ 'data.currency': 'eur', 'data.amount': { $gte: 10000 } }],
+});
+const FilterWarning = Type.Object({
+  loc: Type.Array(Type.String()),
+  msg: Type.String(),
+});
 
 /**
  * Svix's 1.x SDKs send the event filter as `filterTypes` and the rate as `rateLimit`; the
@@ -27,6 +40,7 @@ const endpointFields = {
   rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
   metadata: Type.Optional(Metadata),
   version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
+  filter: Type.Optional(Nullable(PayloadFilter)),
 };
 
 export const EndpointIn = Type.Object(
@@ -54,6 +68,7 @@ export const EndpointPatch = Type.Object(
     metadata: Type.Optional(Metadata),
     version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
     secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
+    filter: Type.Optional(Nullable(PayloadFilter)),
   },
   { $id: 'EndpointPatch' },
 );
@@ -76,6 +91,14 @@ export const EndpointOut = Type.Object(
     updatedAt: DateTime,
     disabledReason: Type.Optional(
       Nullable(Type.String({ description: 'Herald: why the endpoint was disabled.' })),
+    ),
+    filter: Type.Optional(Nullable(PayloadFilter)),
+    filterWarnings: Type.Optional(
+      Type.Array(FilterWarning, {
+        description:
+          'Herald, on create and update only: filter paths that no schema of the event types the endpoint ' +
+          'receives declares (a typo, or a field not in the schema yet). The filter is saved all the same.',
+      }),
     ),
   },
   { $id: 'EndpointOut' },

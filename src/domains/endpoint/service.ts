@@ -5,10 +5,12 @@ import { conflict, invalidField, ValidationError, type ValidationIssue } from '.
 import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
+import { fromJson } from '../common/json.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
 import { checkEventTypeFilter, requestedFilter } from '../event-type/filter-rule.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import { disableEndpoint, enableEndpoint } from './disable.js';
+import { type FilterWarning, filterWarnings, readRequestFilter, storedFilter } from './filter-check.js';
 import type { EndpointRow } from './repo.js';
 
 /** An endpoint's settable fields, with either SDK major's spelling already folded into one. */
@@ -27,6 +29,14 @@ export interface EndpointFields {
   version?: number;
   secret?: string | null;
   headers?: Record<string, string> | null;
+  /** Herald's payload filter; null clears it, undefined keeps it (an SDK's PUT cannot send it). */
+  filter?: Record<string, unknown> | null;
+}
+
+/** An endpoint as written, with what its filter's schema check found. */
+export interface WrittenEndpoint {
+  row: EndpointRow;
+  filterWarnings: FilterWarning[];
 }
 
 /** Every problem with an endpoint's fields, as 422 issues (empty when it is fine). */
@@ -42,6 +52,7 @@ async function check(ctx: HeraldContext, fields: EndpointFields): Promise<Valida
   }
   const { field, filter } = requestedFilter(fields);
   issues.push(...(await checkEventTypeFilter(ctx.store.db, field, filter)));
+  issues.push(...readRequestFilter(fields.filter).issues);
   if (fields.secret) {
     const parsed = parseEndpointSecret(fields.secret);
     if (!parsed.ok)
@@ -66,11 +77,17 @@ function uidConflict(err: unknown): never {
   throw err;
 }
 
+/** The warnings of the filter an endpoint has after a write, against the event types it then receives. */
+function warningsFor(ctx: HeraldContext, row: EndpointRow): Promise<FilterWarning[]> {
+  const { tree } = readRequestFilter(fromJson<Record<string, unknown>>(row.filter));
+  return tree ? filterWarnings(ctx.store.db, tree, fromJson<string[]>(row.event_types)) : Promise.resolve([]);
+}
+
 export async function createEndpoint(
   ctx: HeraldContext,
   appId: string,
   fields: EndpointFields & { url: string },
-): Promise<EndpointRow> {
+): Promise<WrittenEndpoint> {
   const issues = await check(ctx, fields);
   if (issues.length > 0) throw new ValidationError(issues);
   const now = ctx.now();
@@ -101,9 +118,10 @@ export async function createEndpoint(
     created_at: now,
     updated_at: now,
     version: fields.version ?? 1,
+    filter: storedFilter(fields.filter ?? null),
   };
   await ctx.store.db.insertInto('endpoint').values(row).execute().catch(uidConflict);
-  return row;
+  return { row, filterWarnings: await warningsFor(ctx, row) };
 }
 
 /**
@@ -114,7 +132,7 @@ export async function updateEndpoint(
   ctx: HeraldContext,
   row: EndpointRow,
   fields: EndpointFields,
-): Promise<EndpointRow> {
+): Promise<WrittenEndpoint> {
   const issues = await check(ctx, fields);
   if (issues.length > 0) throw new ValidationError(issues);
   const now = ctx.now();
@@ -131,6 +149,7 @@ export async function updateEndpoint(
   if (rate !== undefined) changes.throttle_rate = rate || null;
   if (fields.metadata !== undefined) changes.metadata = JSON.stringify(fields.metadata);
   if (fields.version !== undefined) changes.version = fields.version;
+  if (fields.filter !== undefined) changes.filter = storedFilter(fields.filter);
   if (fields.secret) changes.secrets = storeSecrets(ctx.keyring, normalizedSecret(fields.secret));
   // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
   const headers =
@@ -144,12 +163,23 @@ export async function updateEndpoint(
     .where('id', '=', row.id)
     .execute()
     .catch(uidConflict);
-  const next: EndpointRow = { ...row, ...changes };
-  if (fields.disabled === true && row.disabled === 0) {
+  const next = await applyDisabled(ctx, { ...row, ...changes }, row, fields.disabled, now);
+  return { row: next, filterWarnings: await warningsFor(ctx, next) };
+}
+
+/** Disables or enables the endpoint when `disabled` changes it; answers the row as it now is. */
+async function applyDisabled(
+  ctx: HeraldContext,
+  next: EndpointRow,
+  row: EndpointRow,
+  disabled: boolean | undefined,
+  now: number,
+): Promise<EndpointRow> {
+  if (disabled === true && row.disabled === 0) {
     await disableEndpoint(ctx.store.db, row.id, 'Disabled by the API.', now);
     return { ...next, disabled: 1, disabled_reason: 'Disabled by the API.', disabled_at: now };
   }
-  if (fields.disabled === false && row.disabled === 1) {
+  if (disabled === false && row.disabled === 1) {
     const released = await enableEndpoint(ctx.store.db, row.id, now);
     if (released > 0) ctx.store.notifyDue();
     return {

@@ -3,6 +3,7 @@ import { conflict } from '../../errors.js';
 import { classifyStoreError } from '../../store/faults.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
+import { CompiledFilters } from './filter-evaluation.js';
 import type { MessageRow } from './repo.js';
 import { isSubscribed, subscriptionOf } from './subscription.js';
 
@@ -19,6 +20,8 @@ export interface OutboxEntry {
   /** Send to this endpoint only, whatever its filters say (send-example); null = every subscriber. */
   onlyEndpointId: string | null;
   channels: string[] | null;
+  /** The payload as published (parsed): what endpoints' payload filters read. */
+  payload: unknown;
   /** When its deliveries are due; null = now. */
   deliverAt: number | null;
 }
@@ -50,6 +53,8 @@ const DELIVERY_ROWS_PER_INSERT = 1_000;
 export class Outbox {
   readonly #store: Store;
   readonly #maxConcurrent: number;
+  /** Endpoints' payload filters, compiled once per endpoint version and kept across batches. */
+  readonly #filters = new CompiledFilters();
   #pending: Pending[] = [];
   #active = 0;
   #scheduled = false;
@@ -107,7 +112,7 @@ export class Outbox {
     const due = new Set<string>();
     let outcomes: OutboxOutcome[];
     try {
-      outcomes = (await writeBatch(this.#store, entries, due)).map((fanOut) =>
+      outcomes = (await writeBatch(this.#store, this.#filters, entries, due)).map((fanOut) =>
         fanOut < 0 ? taken() : fanOut,
       );
     } catch (err) {
@@ -120,7 +125,7 @@ export class Outbox {
         for (const entry of entries) {
           const dueOfEntry = new Set<string>();
           outcomes.push(
-            await writeBatch(this.#store, [entry], dueOfEntry).then(
+            await writeBatch(this.#store, this.#filters, [entry], dueOfEntry).then(
               ([fanOut]) => {
                 for (const id of dueOfEntry) due.add(id);
                 return fanOut! < 0 ? taken() : fanOut!;
@@ -148,15 +153,20 @@ const taken = () => conflict('A message with this eventId already exists for thi
  * Returns each message's fan-out, or -1 where its eventId was already taken; adds to `due`
  * the endpoints given a delivery due now.
  */
-async function writeBatch(store: Store, entries: OutboxEntry[], due: Set<string>): Promise<number[]> {
+async function writeBatch(
+  store: Store,
+  filters: CompiledFilters,
+  entries: OutboxEntry[],
+  due: Set<string>,
+): Promise<number[]> {
   return store.writeDurably(async (trx) => {
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
       .selectFrom('endpoint')
-      .select(['id', 'app_id', 'disabled', 'event_types', 'channels'])
+      .select(['id', 'app_id', 'disabled', 'event_types', 'channels', 'filter'])
       .where('app_id', 'in', appIds)
       .execute()
-      .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e) })));
+      .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e, filters) })));
     // ON CONFLICT DO NOTHING: a taken eventId skips its message instead of failing the batch.
     const inserted = await trx
       .insertInto('message')
@@ -167,20 +177,17 @@ async function writeBatch(store: Store, entries: OutboxEntry[], due: Set<string>
     const stored = new Set(inserted.map((r) => r.id));
     const deliveries = [];
     const fanOuts: number[] = [];
-    for (const { row, onlyEndpointId, channels, deliverAt } of entries) {
+    for (const { row, onlyEndpointId, channels, payload, deliverAt } of entries) {
       if (!stored.has(row.id)) {
         fanOuts.push(-1);
         continue;
       }
       const dueAt = deliverAt ?? row.created_at;
+      const message = { payload, eventType: row.event_type, channels };
       let fanOut = 0;
       for (const e of endpoints) {
         if (e.app_id !== row.app_id) continue;
-        if (
-          onlyEndpointId !== null
-            ? e.id !== onlyEndpointId
-            : !isSubscribed(e.subscription, row.event_type, channels)
-        )
+        if (onlyEndpointId !== null ? e.id !== onlyEndpointId : !isSubscribed(e.subscription, message))
           continue;
         fanOut++;
         if (!e.disabled && deliverAt === null) due.add(e.id);

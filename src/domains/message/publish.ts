@@ -228,6 +228,8 @@ async function prepareMessage(
     row: { ...row, request_id: input.requestId ?? null },
     onlyEndpointId,
     channels: input.channels ?? null,
+    // Filters read what is sent: a raw payload as the JSON object it is, if it is one.
+    payload: raw !== null ? shownPayload(raw, true) : input.payload,
     deliverAt,
   };
   return { entry, row, deliverAt, raw: raw !== null };

@@ -163,6 +163,18 @@ export async function listMessages(
   return toPage(req, rows, (r) => r.id);
 }
 
+/** The application's last `limit` messages that still have their payload, newest first. */
+export function recentMessages(db: Kysely<Database>, appId: string, limit: number) {
+  return db
+    .selectFrom('message')
+    .select(['id', 'event_type', 'channels', 'payload'])
+    .where('app_id', '=', appId)
+    .where('payload', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
 /** Where a page of the pull feed starts and what it keeps. */
 export interface FeedWindow {
   /** Only ids below this one: the messages old enough to have settled. */

@@ -29,24 +29,42 @@ describe('event type filters', () => {
 
 describe('subscriptions', () => {
   it('parses stored filters, with no column meaning no filter', () => {
-    expect(subscriptionOf({ event_types: null, channels: null })).toEqual({
+    expect(subscriptionOf({ id: 'ep_1', event_types: null, channels: null, filter: null })).toEqual({
       eventTypes: null,
       channels: null,
+      filter: null,
     });
-    expect(subscriptionOf({ event_types: '["invoice.*"]', channels: '["eu"]' })).toEqual({
-      eventTypes: ['invoice.*'],
-      channels: ['eu'],
-    });
+    expect(
+      subscriptionOf({ id: 'ep_1', event_types: '["invoice.*"]', channels: '["eu"]', filter: null }),
+    ).toEqual({ eventTypes: ['invoice.*'], channels: ['eu'], filter: null });
+  });
+
+  const message = (eventType: string, channels: string[] | null, payload: unknown = {}) => ({
+    eventType,
+    channels,
+    payload,
   });
 
   it('needs the event type to match and, when the endpoint names channels, one shared channel', () => {
-    const all = { eventTypes: null, channels: null };
-    expect(isSubscribed(all, 'invoice.paid', null)).toBe(true);
-    expect(isSubscribed(all, 'invoice.paid', ['eu'])).toBe(true);
-    const eu = { eventTypes: ['invoice.*'], channels: ['eu'] };
-    expect(isSubscribed(eu, 'invoice.paid', ['us', 'eu'])).toBe(true);
-    expect(isSubscribed(eu, 'invoice.paid', ['us'])).toBe(false);
-    expect(isSubscribed(eu, 'invoice.paid', null)).toBe(false);
-    expect(isSubscribed(eu, 'user.created', ['eu'])).toBe(false);
+    const all = { eventTypes: null, channels: null, filter: null };
+    expect(isSubscribed(all, message('invoice.paid', null))).toBe(true);
+    expect(isSubscribed(all, message('invoice.paid', ['eu']))).toBe(true);
+    const eu = { eventTypes: ['invoice.*'], channels: ['eu'], filter: null };
+    expect(isSubscribed(eu, message('invoice.paid', ['us', 'eu']))).toBe(true);
+    expect(isSubscribed(eu, message('invoice.paid', ['us']))).toBe(false);
+    expect(isSubscribed(eu, message('invoice.paid', null))).toBe(false);
+    expect(isSubscribed(eu, message('user.created', ['eu']))).toBe(false);
+  });
+
+  it('needs the payload filter to pass as well', () => {
+    const big = subscriptionOf({
+      id: 'ep_1',
+      event_types: '["invoice.*"]',
+      channels: null,
+      filter: '{"data.amount":{"$gte":100}}',
+    });
+    expect(isSubscribed(big, message('invoice.paid', null, { data: { amount: 150 } }))).toBe(true);
+    expect(isSubscribed(big, message('invoice.paid', null, { data: { amount: 50 } }))).toBe(false);
+    expect(isSubscribed(big, message('user.created', null, { data: { amount: 150 } }))).toBe(false);
   });
 });

@@ -1,36 +1,64 @@
 /**
  * An endpoint's filters and whether a message passes them: the outbox fans a message out with
- * these, and the replay tasks pick the messages an endpoint should have had.
+ * these, and the replay tasks and the pull feed pick the messages an endpoint should have had.
  */
+import {
+  type CompiledFilter,
+  type CompiledFilters,
+  compileStoredFilter,
+  type FilterInput,
+} from './filter-evaluation.js';
+import { shownPayload } from './repo.js';
 
-/** An endpoint's filters, parsed: null lets every event type (or channel) through. */
+/** An endpoint's filters, parsed: null lets every event type (channel, payload) through. */
 export interface Subscription {
   eventTypes: string[] | null;
   channels: string[] | null;
+  /** The payload filter, compiled. */
+  filter: CompiledFilter | null;
 }
 
-/** Parses an endpoint row's stored filters, once per endpoint rather than once per message. */
-export function subscriptionOf(endpoint: {
+/** The stored filters of an endpoint row. */
+export interface StoredSubscription {
+  id: string;
   event_types: string | null;
   channels: string | null;
-}): Subscription {
+  filter: string | null;
+}
+
+/**
+ * Parses an endpoint row's stored filters, once per endpoint rather than once per message;
+ * its payload filter comes from `filters` when given (compiled once per endpoint version).
+ */
+export function subscriptionOf(endpoint: StoredSubscription, filters?: CompiledFilters): Subscription {
   return {
     eventTypes: endpoint.event_types ? (JSON.parse(endpoint.event_types) as string[]) : null,
     channels: endpoint.channels ? (JSON.parse(endpoint.channels) as string[]) : null,
+    filter: filters ? filters.get(endpoint.id, endpoint.filter) : compileStoredFilter(endpoint.filter),
   };
 }
 
-/** True when an endpoint with these filters gets a message of `eventType` on `channels`. */
-export function isSubscribed(
-  subscription: Subscription,
-  eventType: string,
-  channels: string[] | null,
-): boolean {
-  if (!matchesEventType(subscription.eventTypes, eventType)) return false;
-  if (subscription.channels === null) return true;
-  if (!channels) return false;
-  const wanted = subscription.channels;
-  return channels.some((c) => wanted.includes(c));
+/** What filters read of a stored message (a raw payload is read as the JSON object it sends, if it is one). */
+export function storedMessage(row: {
+  payload: string | null;
+  event_type: string;
+  channels: string | null;
+}): FilterInput {
+  return {
+    payload: shownPayload(row.payload, true),
+    eventType: row.event_type,
+    channels: row.channels ? (JSON.parse(row.channels) as string[]) : null,
+  };
+}
+
+/** True when an endpoint with these filters gets the message. */
+export function isSubscribed(subscription: Subscription, message: FilterInput): boolean {
+  if (!matchesEventType(subscription.eventTypes, message.eventType)) return false;
+  if (subscription.channels !== null) {
+    const wanted = subscription.channels;
+    if (!message.channels?.some((c) => wanted.includes(c))) return false;
+  }
+  return subscription.filter === null || subscription.filter(message);
 }
 
 /**

@@ -36,6 +36,9 @@ const PORTAL_MAY = [
   'POST /api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
   'POST /api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay',
   'POST /api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
+  // Herald's: trying a payload filter on a payload, or on the application's last messages.
+  'POST /api/v1/app/:app_id/endpoint/filter/test',
+  'POST /api/v1/app/:app_id/endpoint/:endpoint_id/filter/test',
   // Last: it revokes the token itself.
   'DELETE /api/v1/app/:app_id/endpoint/:endpoint_id',
   'POST /api/v1/auth/logout',
@@ -162,6 +165,8 @@ for (const backend of BACKENDS) {
         'POST /api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing': { since },
         'POST /api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay': { since },
         'POST /api/v1/event-type/export/openapi': {},
+        'POST /api/v1/app/:app_id/endpoint/filter/test': { filter: { n: 1 }, payload: { n: 1 } },
+        'POST /api/v1/app/:app_id/endpoint/:endpoint_id/filter/test': { limit: 10 },
       };
 
       const writes = routeTable(svix.herald.app)

@@ -38,6 +38,17 @@ export interface EndpointOut {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Herald: the payload filter (null: every message). */
+  filter?: Record<string, unknown> | null;
+  /** Herald, on create and update: filter paths no schema of the endpoint's event types declares. */
+  filterWarnings?: { loc: string[]; msg: string }[];
+}
+
+/** Herald: how many of the application's last messages a filter matches, and which. */
+export interface EndpointFilterTestOut {
+  matched: number;
+  examined: number;
+  messageIds: string[];
 }
 
 export interface EndpointHeadersOut {

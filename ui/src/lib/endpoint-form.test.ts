@@ -73,6 +73,7 @@ describe('endpoint request bodies', () => {
           { name: 'X-Team', value: 'billing' },
           { name: '', value: '' },
         ],
+        filter: '{"data.amount": {"$gte": 100}}',
       }),
     ).toEqual({
       url: 'https://example.com/h',
@@ -80,6 +81,7 @@ describe('endpoint request bodies', () => {
       eventTypes: ['invoice.paid'],
       channels: ['eu', 'us'],
       throttleRate: 20,
+      filter: { 'data.amount': { $gte: 100 } },
       headers: { 'X-Team': 'billing' },
     });
     expect(endpointCreateBody(VALID)).toEqual({
@@ -88,6 +90,7 @@ describe('endpoint request bodies', () => {
       eventTypes: null,
       channels: null,
       throttleRate: null,
+      filter: null,
     });
   });
 
@@ -99,6 +102,7 @@ describe('endpoint request bodies', () => {
       eventTypes: null,
       channels: null,
       throttleRate: null,
+      filter: null,
     });
   });
 
@@ -126,7 +130,14 @@ describe('endpoint request bodies', () => {
 
   it('fills the form from an endpoint in either SDK spelling', () => {
     const form = formFromEndpoint(
-      { url: 'https://e.x/h', description: 'd', filterTypes: ['a.b'], channels: ['eu', 'us'], rateLimit: 5 },
+      {
+        url: 'https://e.x/h',
+        description: 'd',
+        filterTypes: ['a.b'],
+        channels: ['eu', 'us'],
+        rateLimit: 5,
+        filter: { 'data.x': 1 },
+      },
       { headers: { 'X-Team': 'billing' }, sensitive: ['Authorization'] },
     );
     expect(form).toEqual({
@@ -135,6 +146,7 @@ describe('endpoint request bodies', () => {
       eventTypes: ['a.b'],
       channels: 'eu, us',
       rateLimit: '5',
+      filter: '{\n  "data.x": 1\n}',
       headers: [
         { name: 'X-Team', value: 'billing' },
         { name: 'Authorization', value: '', sensitive: true },

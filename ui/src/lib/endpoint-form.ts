@@ -1,3 +1,5 @@
+import { filterText, readFilterDraft } from './filter-draft.js';
+
 /**
  * The endpoint form: what the person typed, checked the way Herald checks it (so most mistakes
  * are caught before a round trip), and turned into the API's request bodies. Pure, so every
@@ -21,10 +23,12 @@ export interface EndpointFormValues {
   /** Messages per second; empty = no limit. */
   rateLimit: string;
   headers: HeaderRow[];
+  /** The payload filter as JSON text; empty = every message. */
+  filter: string;
 }
 
 export type EndpointFormErrors = Partial<
-  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers', string>
+  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers' | 'filter', string>
 >;
 
 export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
@@ -34,6 +38,7 @@ export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
   channels: '',
   rateLimit: '',
   headers: [],
+  filter: '',
 };
 
 const CHANNEL = /^[a-zA-Z0-9\-_.:+]+$/;
@@ -80,6 +85,8 @@ export function validateEndpointForm(values: EndpointFormValues): EndpointFormEr
 
   const headerError = checkHeaders(values.headers);
   if (headerError) errors.headers = headerError;
+  const filter = readFilterDraft(values.filter);
+  if (filter.kind === 'invalid') errors.filter = filter.message;
   return errors;
 }
 
@@ -109,12 +116,14 @@ export function headersObject(rows: HeaderRow[]): Record<string, string> {
 export function endpointCreateBody(values: EndpointFormValues): Record<string, unknown> {
   const channels = parseChannels(values.channels);
   const headers = headersObject(values.headers);
+  const filter = readFilterDraft(values.filter);
   return {
     url: values.url.trim(),
     description: values.description,
     eventTypes: values.eventTypes.length > 0 ? values.eventTypes : null,
     channels: channels.length > 0 ? channels : null,
     throttleRate: values.rateLimit.trim() ? Number(values.rateLimit.trim()) : null,
+    filter: filter.kind === 'ok' ? filter.value : null,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
@@ -158,6 +167,7 @@ export function formFromEndpoint(
     channels: string[] | null;
     throttleRate?: number | null;
     rateLimit?: number | null;
+    filter?: Record<string, unknown> | null;
   },
   headers: { headers: Record<string, string>; sensitive: string[] } | null,
 ): EndpointFormValues {
@@ -168,6 +178,7 @@ export function formFromEndpoint(
     eventTypes: endpoint.eventTypes ?? endpoint.filterTypes ?? [],
     channels: (endpoint.channels ?? []).join(', '),
     rateLimit: rate === null ? '' : String(rate),
+    filter: filterText(endpoint.filter),
     headers: headers
       ? [
           ...Object.entries(headers.headers).map(([name, value]) => ({ name, value })),

@@ -27,6 +27,7 @@ export function EndpointCreatePage() {
         submitLabel="Create endpoint"
         pending={create.pending}
         serverError={create.error}
+        filterTestPath={`/api/v1/app/${seg(appId)}/endpoint/filter/test`}
         onSubmit={async (values) => {
           const endpoint = await create.run(values);
           if (endpoint) navigate(`/endpoints/${seg(endpoint.id)}`);

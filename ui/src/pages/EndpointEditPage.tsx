@@ -22,15 +22,15 @@ export function EndpointEditPage({
   onSaved(): void;
 }) {
   const { api } = useSession();
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<EndpointOut | null>(null);
   const headers = useQuery(`headers:${endpoint.id}:${endpoint.updatedAt}`, (signal) =>
     api.get<EndpointHeadersOut>(`${path}/headers`, undefined, signal),
   );
   const save = useAction(async (values: EndpointFormValues) => {
-    await api.patch<EndpointOut>(path, endpointPatchBody(values));
+    const updated = await api.patch<EndpointOut>(path, endpointPatchBody(values));
     const patch = headers.data ? headersPatchBody(headers.data, values.headers) : null;
     if (patch) await api.patch<null>(`${path}/headers`, patch);
-    return true;
+    return updated;
   });
 
   if (headers.error) return <ErrorNote error={headers.error} />;
@@ -38,16 +38,23 @@ export function EndpointEditPage({
   return (
     <>
       {saved ? <Note tone="good">Saved.</Note> : null}
+      {saved?.filterWarnings?.map((w) => (
+        <Note key={w.loc.join('.')} tone="warn">
+          {w.msg}
+        </Note>
+      ))}
       <EndpointForm
         key={endpoint.updatedAt}
         initial={formFromEndpoint(endpoint, headers.data)}
         submitLabel="Save changes"
         pending={save.pending}
         serverError={save.error}
+        filterTestPath={`${path}/filter/test`}
         onSubmit={async (values) => {
-          setSaved(false);
-          if (await save.run(values)) {
-            setSaved(true);
+          setSaved(null);
+          const updated = await save.run(values);
+          if (updated) {
+            setSaved(updated);
             onSaved();
           }
         }}

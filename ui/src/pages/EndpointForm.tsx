@@ -9,6 +9,7 @@ import {
   type HeaderRow,
   validateEndpointForm,
 } from '../lib/endpoint-form.js';
+import { FilterEditor } from './FilterEditor.js';
 
 /** Fields the form shows the server's 422 messages beside; any other issue is shown above the buttons. */
 const FORM_FIELDS = new Set([
@@ -20,21 +21,25 @@ const FORM_FIELDS = new Set([
   'throttleRate',
   'rateLimit',
   'headers',
+  'filter',
 ]);
 
 /**
- * Create and edit an endpoint: URL, description, event types from the catalog, channels, rate
- * limit, custom headers. Checked as Herald checks it; the server's own 422 is shown per field.
+ * Create and edit an endpoint: URL, description, event types from the catalog, channels, payload
+ * filter, rate limit, custom headers. Checked as Herald checks it; the server's own 422 is shown
+ * per field. `filterTestPath` is where the payload filter is tried as it is typed.
  */
 export function EndpointForm({
   initial,
   submitLabel,
   pending,
   serverError,
+  filterTestPath,
   onSubmit,
   onCancel,
 }: {
   initial: EndpointFormValues;
+  filterTestPath: string;
   submitLabel: string;
   pending: boolean;
   serverError: ApiError | null;
@@ -108,6 +113,12 @@ export function EndpointForm({
           />
         )}
       </Field>
+      <FilterEditor
+        value={values.filter}
+        onChange={(text) => set('filter', text)}
+        error={fieldError('filter', 'filter')}
+        testPath={filterTestPath}
+      />
       <Field
         label="Rate limit (optional)"
         hint="Most messages per second Herald sends to this endpoint. Empty: no limit."
