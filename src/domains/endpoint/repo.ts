@@ -32,6 +32,9 @@ export function endpointOut(row: EndpointRow) {
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    ordering: row.ordering,
+    fifoOnExhausted: row.fifo_on_exhausted,
+    fifoBatchSize: row.fifo_batch_size,
   };
 }
 

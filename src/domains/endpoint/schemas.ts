@@ -11,6 +11,30 @@ const Url = Type.String({ format: 'uri', minLength: 1, maxLength: 65536 });
 const SECRET_PATTERN = '^(whsec_|whsk_|whsk1_|whpk_|whpk1_)?[a-zA-Z0-9+/=]{32,200}$';
 const Headers = Type.Record(Type.String(), Type.String());
 
+/** Herald's ordered delivery (README "Ordered delivery"): FIFO per ordering key, opt in. */
+const Ordering = Type.Union([Type.Literal('fifo'), Type.Literal('none')], {
+  description:
+    'Herald: "fifo" delivers the messages of each `orderingKey` one at a time, in publish order ' +
+    '(different keys in parallel); "none" (the default) delivers as they come.',
+});
+const FifoOnExhausted = Type.Union([Type.Literal('block'), Type.Literal('skip')], {
+  description:
+    'Herald: what a FIFO key does when its oldest message exhausts its retries: "block" (the default) ' +
+    'holds the key until it is recovered or resent; "skip" moves on to the next message.',
+});
+const FifoBatchSize = Type.Integer({
+  minimum: 1,
+  maximum: 100,
+  description:
+    'Herald: up to this many consecutive messages of one key in one request (a JSON array); 1 (the default) ' +
+    'sends one message per request.',
+});
+const orderingFields = {
+  ordering: Type.Optional(Ordering),
+  fifoOnExhausted: Type.Optional(FifoOnExhausted),
+  fifoBatchSize: Type.Optional(FifoBatchSize),
+};
+
 /**
  * Svix's 1.x SDKs send the event filter as `filterTypes` and the rate as `rateLimit`; the
  * 2.x SDKs as `eventTypes` and `throttleRate`. Both spellings are accepted and answered.
@@ -27,6 +51,7 @@ const endpointFields = {
   rateLimit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
   metadata: Type.Optional(Metadata),
   version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
+  ...orderingFields,
 };
 
 export const EndpointIn = Type.Object(
@@ -54,6 +79,7 @@ export const EndpointPatch = Type.Object(
     metadata: Type.Optional(Metadata),
     version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
     secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
+    ...orderingFields,
   },
   { $id: 'EndpointPatch' },
 );
@@ -77,6 +103,9 @@ export const EndpointOut = Type.Object(
     disabledReason: Type.Optional(
       Nullable(Type.String({ description: 'Herald: why the endpoint was disabled.' })),
     ),
+    ordering: Type.Optional(Ordering),
+    fifoOnExhausted: Type.Optional(FifoOnExhausted),
+    fifoBatchSize: Type.Optional(FifoBatchSize),
   },
   { $id: 'EndpointOut' },
 );

@@ -5,10 +5,12 @@ import { conflict, invalidField, ValidationError, type ValidationIssue } from '.
 import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
+import type { EndpointOrdering, FifoOnExhausted } from '../../store/schema.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
 import { checkEventTypeFilter, requestedFilter } from '../event-type/filter-rule.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import { disableEndpoint, enableEndpoint } from './disable.js';
+import { writeEndpoint } from './ordering.js';
 import type { EndpointRow } from './repo.js';
 
 /** An endpoint's settable fields, with either SDK major's spelling already folded into one. */
@@ -27,6 +29,9 @@ export interface EndpointFields {
   version?: number;
   secret?: string | null;
   headers?: Record<string, string> | null;
+  ordering?: EndpointOrdering;
+  fifoOnExhausted?: FifoOnExhausted;
+  fifoBatchSize?: number;
 }
 
 /** Every problem with an endpoint's fields, as 422 issues (empty when it is fine). */
@@ -101,6 +106,9 @@ export async function createEndpoint(
     created_at: now,
     updated_at: now,
     version: fields.version ?? 1,
+    ordering: fields.ordering ?? 'none',
+    fifo_on_exhausted: fields.fifoOnExhausted ?? 'block',
+    fifo_batch_size: fields.fifoBatchSize ?? 1,
   };
   await ctx.store.db.insertInto('endpoint').values(row).execute().catch(uidConflict);
   return row;
@@ -132,18 +140,18 @@ export async function updateEndpoint(
   if (fields.metadata !== undefined) changes.metadata = JSON.stringify(fields.metadata);
   if (fields.version !== undefined) changes.version = fields.version;
   if (fields.secret) changes.secrets = storeSecrets(ctx.keyring, normalizedSecret(fields.secret));
+  // Herald's own fields keep their value when left out, on PUT too: an SDK that does not know them
+  // must not turn ordering off by updating the URL.
+  if (fields.ordering !== undefined) changes.ordering = fields.ordering;
+  if (fields.fifoOnExhausted !== undefined) changes.fifo_on_exhausted = fields.fifoOnExhausted;
+  if (fields.fifoBatchSize !== undefined) changes.fifo_batch_size = fields.fifoBatchSize;
   // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
   const headers =
     fields.headers === undefined
       ? encryptPlaintextHeaders(ctx.keyring, row.headers)
       : storeHeaders(ctx.keyring, fields.headers ?? {});
   if (headers !== row.headers) changes.headers = headers;
-  await ctx.store.db
-    .updateTable('endpoint')
-    .set(changes)
-    .where('id', '=', row.id)
-    .execute()
-    .catch(uidConflict);
+  await writeEndpoint(ctx, row.id, changes, row.ordering).catch(uidConflict);
   const next: EndpointRow = { ...row, ...changes };
   if (fields.disabled === true && row.disabled === 0) {
     await disableEndpoint(ctx.store.db, row.id, 'Disabled by the API.', now);
