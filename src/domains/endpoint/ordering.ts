@@ -1,21 +1,7 @@
 import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { HeraldContext } from '../../context.js';
 import { type Database, type EndpointOrdering, type EndpointTable, STATUS } from '../../store/schema.js';
-
-/**
- * An endpoint's deliveries' line key, as SQL on a row of `delivery`: its message's ordering key
- * ('' for none) when the endpoint is FIFO, NULL (in no line) when not. For the writes that put a
- * delivery back in the queue (resend, recover, replays), so it rejoins its key's line in publish
- * order.
- */
-export function lineKeySql(ordering: EndpointOrdering) {
-  return ordering === 'fifo'
-    ? sql<string | null>`(SELECT coalesce(m.ordering_key, '') FROM message m WHERE m.id = delivery.msg_id)`
-    : sql<string | null>`NULL`;
-}
-
-/** A message's publish order as SQL on a row of `delivery` (0 for messages published before 0009). */
-export const messageSeqSql = sql<number>`(SELECT coalesce(m.seq, 0) FROM message m WHERE m.id = delivery.msg_id)`;
+import { lineKeySql, messageSeqSql } from '../message/line.js';
 
 /**
  * Writes an endpoint's changed columns and, when its `ordering` changes, moves what it is still
