@@ -312,7 +312,9 @@ export class Dispatcher {
     lane.queue.push(delivery);
     this.#held++;
     this.#share.hold(lane.appId);
-    this.#drain(lane);
+    // A batching FIFO key starts once the rest of its run from this claim is queued too.
+    if (delivery.fifoBatchSize > 1 && delivery.orderingKey !== null) queueMicrotask(() => this.#drain(lane));
+    else this.#drain(lane);
   }
 
   /** Starts what the lane and the worker have room for. */

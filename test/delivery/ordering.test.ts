@@ -1,3 +1,4 @@
+import { verify } from '@herald/verify';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
 import { eventually, type TestHerald } from '../support/herald.js';
@@ -180,6 +181,24 @@ for (const backend of BACKENDS) {
         receiver.requests.filter((r) => r.path === stuck.path).map((r) => r.headers['webhook-id']),
       );
       expect(tried.size).toBe(2);
+    }, 30_000);
+
+    it('sends a batching key as JSON arrays of consecutive messages, signed once, and records what each attempt carried', async () => {
+      const ep = await endpoint({ ordering: 'fifo', fifoBatchSize: 5 });
+      const { key: secret } = (await herald.api('GET', `/api/v1/app/${app}/endpoint/${ep.id}/secret`))
+        .body as { key: string };
+      answer(() => 200);
+      const ids = await publish(keyed('b', 12));
+      await eventually(() => receiver.requests.flatMap((r) => JSON.parse(r.body) as unknown[]).length === 12);
+      const bodies = receiver.requests.map((r) => verify(r.body, r.headers, secret) as { i: number }[]);
+      expect(bodies.flat().map((p) => p.i)).toEqual([...Array(12).keys()]);
+      expect(Math.max(...bodies.map((b) => b.length))).toBeLessThanOrEqual(5);
+      const first = receiver.requests[0]!;
+      const carried = first.headers['herald-batch-message-ids']!.split(',');
+      expect(carried).toEqual(ids.slice(0, carried.length));
+      expect(first.headers['webhook-id']).toBe(`${carried[0]}..${carried.at(-1)}`);
+      const attempts = await herald.api('GET', `/api/v1/app/${app}/attempt/msg/${ids[0]}`);
+      expect(attempts.body.data[0].batchMsgIds).toEqual(carried);
     }, 30_000);
   });
 }
