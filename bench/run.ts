@@ -30,6 +30,7 @@ import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
 import { measureMemory } from './scenarios/memory.js';
 import { measureNoisyNeighbour, NOISY_APPS } from './scenarios/noisy-neighbour.js';
+import { measureOrdered, ORDERED_APP, ORDERED_BATCH_APP } from './scenarios/ordered.js';
 import { type AppSpec, RESULTS_DIR, Session, WARMUP_APP } from './session.js';
 import { medianBy, ratio } from './stats.js';
 
@@ -112,6 +113,7 @@ async function runBackend(
   try {
     const specs: AppSpec[] = [WARMUP_APP];
     if (only.has('drain') || only.has('history') || only.has('memory')) specs.push(DRAIN_APP);
+    if (only.has('ordered')) specs.push(ORDERED_APP, ORDERED_BATCH_APP);
     if (only.has('live') || only.has('scaleout')) specs.push(LIVE_APP);
     if (only.has('batch')) specs.push(BATCH_APP);
     if (only.has('latency')) specs.push(LATENCY_APP);
@@ -125,6 +127,10 @@ async function runBackend(
       const drains = await attempt(r, 'drain', () => measureDrainRounds(session, 'drain'));
       r.drain = drains?.median;
       r.drainRounds = drains?.rounds;
+    }
+    if (only.has('ordered') && r.drain) {
+      const unordered = r.drain;
+      r.ordered = await attempt(r, 'ordered', () => measureOrdered(session, unordered));
     }
     if (only.has('live')) r.live = await attempt(r, 'live', () => measureLive(session));
     if (only.has('batch')) r.batch = await attempt(r, 'batch', () => measureBatch(session));
