@@ -38,6 +38,10 @@ export interface EndpointOut {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Herald: ordered delivery per ordering key. */
+  ordering?: 'none' | 'fifo';
+  fifoOnExhausted?: 'block' | 'skip';
+  fifoBatchSize?: number;
 }
 
 export interface EndpointHeadersOut {
@@ -67,6 +71,12 @@ export interface EndpointStats {
   deliveryState?: 'normal' | 'slowed' | 'circuit_open';
   lastHour?: WindowStats;
   lastDay?: WindowStats;
+  /** Herald: a FIFO endpoint's ordering keys. */
+  ordering?: {
+    waitingKeys: number;
+    blockedKeys: number;
+    oldestBlocked: { msgId: string; orderingKey: string | null; blockedSince: string | null } | null;
+  };
 }
 
 export interface MessageOut {

@@ -40,6 +40,12 @@ describe('endpoint form checks', () => {
       expect(validateEndpointForm({ ...VALID, rateLimit: bad }).rateLimit).toMatch(/whole number/);
   });
 
+  it('takes a FIFO batch size from 1 to 100', () => {
+    expect(validateEndpointForm({ ...VALID, fifoBatchSize: '50' }).fifoBatchSize).toBeUndefined();
+    for (const bad of ['0', '101', '', 'ten'])
+      expect(validateEndpointForm({ ...VALID, fifoBatchSize: bad }).fifoBatchSize).toMatch(/1 to 100/);
+  });
+
   it('refuses headers that are malformed, duplicated, empty or set by Herald itself', () => {
     const check = (headers: Array<{ name: string; value: string; sensitive?: boolean }>) =>
       validateEndpointForm({ ...VALID, headers }).headers;
@@ -73,6 +79,9 @@ describe('endpoint request bodies', () => {
           { name: 'X-Team', value: 'billing' },
           { name: '', value: '' },
         ],
+        ordering: 'fifo',
+        fifoOnExhausted: 'skip',
+        fifoBatchSize: '10',
       }),
     ).toEqual({
       url: 'https://example.com/h',
@@ -80,6 +89,9 @@ describe('endpoint request bodies', () => {
       eventTypes: ['invoice.paid'],
       channels: ['eu', 'us'],
       throttleRate: 20,
+      ordering: 'fifo',
+      fifoOnExhausted: 'skip',
+      fifoBatchSize: 10,
       headers: { 'X-Team': 'billing' },
     });
     expect(endpointCreateBody(VALID)).toEqual({
@@ -88,6 +100,9 @@ describe('endpoint request bodies', () => {
       eventTypes: null,
       channels: null,
       throttleRate: null,
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: 1,
     });
   });
 
@@ -99,6 +114,9 @@ describe('endpoint request bodies', () => {
       eventTypes: null,
       channels: null,
       throttleRate: null,
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: 1,
     });
   });
 
@@ -135,6 +153,9 @@ describe('endpoint request bodies', () => {
       eventTypes: ['a.b'],
       channels: 'eu, us',
       rateLimit: '5',
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: '1',
       headers: [
         { name: 'X-Team', value: 'billing' },
         { name: 'Authorization', value: '', sensitive: true },

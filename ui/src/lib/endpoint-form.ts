@@ -21,10 +21,15 @@ export interface EndpointFormValues {
   /** Messages per second; empty = no limit. */
   rateLimit: string;
   headers: HeaderRow[];
+  /** Herald's ordered delivery: each ordering key's messages one at a time, in publish order. */
+  ordering: 'none' | 'fifo';
+  fifoOnExhausted: 'block' | 'skip';
+  /** Consecutive messages of one key per request, 1-100. */
+  fifoBatchSize: string;
 }
 
 export type EndpointFormErrors = Partial<
-  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers', string>
+  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers' | 'fifoBatchSize', string>
 >;
 
 export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
@@ -34,6 +39,9 @@ export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
   channels: '',
   rateLimit: '',
   headers: [],
+  ordering: 'none',
+  fifoOnExhausted: 'block',
+  fifoBatchSize: '1',
 };
 
 const CHANNEL = /^[a-zA-Z0-9\-_.:+]+$/;
@@ -78,6 +86,10 @@ export function validateEndpointForm(values: EndpointFormValues): EndpointFormEr
   if (rate && (!/^\d+$/.test(rate) || Number(rate) < 1 || Number(rate) > 65535))
     errors.rateLimit = 'The rate limit is a whole number of messages per second, from 1 to 65535.';
 
+  const batch = values.fifoBatchSize.trim();
+  if (!/^\d+$/.test(batch) || Number(batch) < 1 || Number(batch) > 100)
+    errors.fifoBatchSize = 'The batch size is a whole number of messages, from 1 to 100.';
+
   const headerError = checkHeaders(values.headers);
   if (headerError) errors.headers = headerError;
   return errors;
@@ -115,6 +127,9 @@ export function endpointCreateBody(values: EndpointFormValues): Record<string, u
     eventTypes: values.eventTypes.length > 0 ? values.eventTypes : null,
     channels: channels.length > 0 ? channels : null,
     throttleRate: values.rateLimit.trim() ? Number(values.rateLimit.trim()) : null,
+    ordering: values.ordering,
+    fifoOnExhausted: values.fifoOnExhausted,
+    fifoBatchSize: Number(values.fifoBatchSize.trim()),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
@@ -158,6 +173,9 @@ export function formFromEndpoint(
     channels: string[] | null;
     throttleRate?: number | null;
     rateLimit?: number | null;
+    ordering?: 'none' | 'fifo';
+    fifoOnExhausted?: 'block' | 'skip';
+    fifoBatchSize?: number;
   },
   headers: { headers: Record<string, string>; sensitive: string[] } | null,
 ): EndpointFormValues {
@@ -168,6 +186,9 @@ export function formFromEndpoint(
     eventTypes: endpoint.eventTypes ?? endpoint.filterTypes ?? [],
     channels: (endpoint.channels ?? []).join(', '),
     rateLimit: rate === null ? '' : String(rate),
+    ordering: endpoint.ordering ?? 'none',
+    fifoOnExhausted: endpoint.fifoOnExhausted ?? 'block',
+    fifoBatchSize: String(endpoint.fifoBatchSize ?? 1),
     headers: headers
       ? [
           ...Object.entries(headers.headers).map(([name, value]) => ({ name, value })),
