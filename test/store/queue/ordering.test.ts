@@ -125,6 +125,18 @@ for (const backend of BACKENDS) {
       expect(claimed.map((d) => d.id)).toEqual(ids.slice(0, 3));
     });
 
+    it('serves the keys in turn from one claim to the next', async () => {
+      const now = Date.now();
+      for (const key of ['a', 'b', 'c']) await line(key, 2, now);
+      const served: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [d] = await q.store.queue.claim('w1', 1, now, now + LEASE_MS);
+        served.push(d!.orderingKey!);
+        await q.store.queue.complete([outcome(d!.id, 'w1', { leavesLine: true })], [], now);
+      }
+      expect(served).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    });
+
     it('leaves an unordered endpoint of the same application as it was', async () => {
       const plain = await q.endpoint(app);
       const a = await line('a', 2);
