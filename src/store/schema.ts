@@ -131,7 +131,7 @@ export interface AttemptTable {
   trigger_type: number;
   created_at: number;
   /** JSON array of the message ids one batched request carried (FIFO batching, 0009); else null. */
-  batch_msg_ids?: string | null;
+  batch_msg_ids: string | null;
 }
 
 export interface TokenTable {

@@ -236,8 +236,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     complete: raw.transaction(
       (outcomes: DeliveryOutcome[], health: EndpointHealth[], now: number): EndpointHealthAfter[] => {
         for (const outcome of outcomes) {
-          if (outcome.attempt)
-            insertAttempt.run({ ...outcome.attempt, batch_msg_ids: outcome.attempt.batch_msg_ids ?? null });
+          if (outcome.attempt) insertAttempt.run(outcome.attempt);
           updateDelivery.run({
             leavesLine: outcome.leavesLine ? 1 : 0,
             status: outcome.status,
