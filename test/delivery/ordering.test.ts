@@ -200,5 +200,25 @@ for (const backend of BACKENDS) {
       const attempts = await herald.api('GET', `/api/v1/app/${app}/attempt/msg/${ids[0]}`);
       expect(attempts.body.data[0].batchMsgIds).toEqual(carried);
     }, 30_000);
+
+    it("keeps every key's order through a disabled spell, sending the held messages in order once enabled", async () => {
+      const ep = await endpoint({ ordering: 'fifo', disabled: true });
+      answer(() => 200);
+      const messages = Array.from({ length: 10 }, (_, i) => ({
+        orderingKey: `k${i % 2}`,
+        payload: { key: `k${i % 2}`, i },
+      }));
+      const ids = await publish(messages);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.requests).toEqual([]);
+      await herald.api('PATCH', `/api/v1/app/${app}/endpoint/${ep.id}`, { disabled: false });
+      await eventually(() => [...accepted(ep.path).values()].flat().length === 10);
+      expect(accepted(ep.path)).toEqual(
+        new Map([
+          ['k0', ids.filter((_, i) => i % 2 === 0)],
+          ['k1', ids.filter((_, i) => i % 2 === 1)],
+        ]),
+      );
+    }, 30_000);
   });
 }
