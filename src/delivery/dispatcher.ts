@@ -21,6 +21,8 @@ const UNSIGNABLE_RETRY_MS = 60_000;
  * and finishing wakes the worker anyway. Without it, the worker would claim in a busy loop.
  */
 const CAPPED_POLL_MS = 250;
+/** Most endpoints remembered from new messages' notices; past it, a full claim looks for all. */
+const MAX_HINTED = 1_000;
 
 export interface DispatcherOptions {
   client: DeliveryClient;
@@ -75,6 +77,9 @@ export class Dispatcher {
   #waitingForStore = false;
   /** A claim failed with the database connection: it may have leased rows this worker never got. */
   #claimInDoubt = false;
+  /** Endpoints new messages made due since the last claim of them ({@link #wakeFor}). */
+  readonly #hinted = new Set<string>();
+  #lastFullClaimAt = 0;
 
   constructor(ctx: HeraldContext, options: DispatcherOptions) {
     this.#ctx = ctx;
@@ -96,7 +101,9 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#ctx.store.onDue(() => this.wake());
+    this.#unsubscribe = this.#ctx.store.onDue((endpointIds) =>
+      endpointIds ? this.#wakeFor(endpointIds) : this.wake(),
+    );
     this.#renewTimer = setInterval(() => void this.#renewLeases(), this.#ctx.config.leaseMs / 3);
     this.#heartbeat.start();
     this.wake();
@@ -126,6 +133,24 @@ export class Dispatcher {
     this.#poke();
   }
 
+  /**
+   * New messages for these endpoints: claims them first, looking at those endpoints alone, so a
+   * new message's claim does not wait behind a scan of every endpoint owed work (another
+   * tenant's 1,000 hanging endpoints made that 11 ms a claim on PostgreSQL, and the healthy
+   * tenant's p99 3.4 times its own alone). Then, as any wake-up, a full claim, unless one ran
+   * within the last {@link CAPPED_POLL_MS}: a full claim per publish would cost that scan again,
+   * and within that time the backlogs it serves lose nothing they would have had.
+   */
+  #wakeFor(endpointIds: readonly string[]): void {
+    if (this.#hinted.size + endpointIds.length > MAX_HINTED) {
+      this.wake();
+      return;
+    }
+    for (const id of endpointIds) this.#hinted.add(id);
+    if (this.#ctx.now() - this.#lastFullClaimAt >= CAPPED_POLL_MS) this.#claimGate = true;
+    this.#poke();
+  }
+
   #poke(): void {
     if (!this.#running) return;
     if (this.#pumping) {
@@ -151,6 +176,7 @@ export class Dispatcher {
     try {
       do {
         this.#pumpAgain = false;
+        if (this.#hinted.size > 0) await this.#claimHinted();
         while (this.#running && this.#claimGate) {
           if (this.#ctx.store.health.outage) {
             this.#resumeWhenStoreIsBack();
@@ -160,16 +186,8 @@ export class Dispatcher {
           // Refill in large batches rather than one claim per finished request.
           if (free < Math.min(this.#ctx.config.claimBatchSize, this.#ctx.config.workerConcurrency)) break;
           const limit = Math.min(free, this.#ctx.config.claimBatchSize);
-          const now = this.#ctx.now();
-          const claimed = await this.#ctx.store.queue.claim(
-            this.owner,
-            limit,
-            now,
-            now + this.#ctx.config.leaseMs,
-            this.#claimShares(),
-          );
-          for (const delivery of claimed) this.#accept(delivery, now);
-          exhausted = claimed.length < limit;
+          this.#lastFullClaimAt = this.#ctx.now();
+          exhausted = (await this.#claim(limit)) < limit;
           if (exhausted) {
             this.#claimGate = false;
             break;
@@ -190,6 +208,37 @@ export class Dispatcher {
       this.#pumping = false;
     }
     if (this.#pumpAgain) this.#poke();
+  }
+
+  /** Claims the endpoints new messages named (see {@link #wakeFor}). */
+  async #claimHinted(): Promise<void> {
+    const only = [...this.#hinted];
+    this.#hinted.clear();
+    if (!this.#running || this.#ctx.store.health.outage) return;
+    const free = this.#capacity - this.#held;
+    const limit = Math.min(free, this.#ctx.config.claimBatchSize);
+    // No room: the full claim takes them when there is, fairly among the rest.
+    if (limit <= 0) {
+      this.#claimGate = true;
+      return;
+    }
+    // Full: those endpoints may have more due than one claim took.
+    if ((await this.#claim(limit, only)) >= limit) this.#claimGate = true;
+  }
+
+  /** Claims up to `limit` (from `only`'s endpoints, if given) and takes them on; returns how many. */
+  async #claim(limit: number, only?: readonly string[]): Promise<number> {
+    const now = this.#ctx.now();
+    const claimed = await this.#ctx.store.queue.claim(
+      this.owner,
+      limit,
+      now,
+      now + this.#ctx.config.leaseMs,
+      this.#claimShares(),
+      only,
+    );
+    for (const delivery of claimed) this.#accept(delivery, now);
+    return claimed.length;
   }
 
   /**

@@ -14,7 +14,7 @@ const OPEN_AFTER_FAILURES = 3;
  * order, as probes go (nothing is dropped, every attempt recorded).
  */
 export const PROBE_INTERVAL_MS = 250;
-/** Most endpoints remembered; past it, normal ones are forgotten first (they hold no state). */
+/** Most endpoints remembered; past it, normal ones are forgotten first (all they lose is a refilled throttle bucket). */
 const BOOK_LIMIT = 50_000;
 
 export type DeliveryStateName = (typeof DELIVERY_STATE_TEXT)[number];
@@ -37,6 +37,8 @@ export class EndpointCondition {
   probeAt = 0;
   /** Average seconds per request lately (EWMA); unknown until the first answer. */
   avgSeconds: number | null = null;
+  #tokens = 0;
+  #refilledAt = 0;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -60,6 +62,28 @@ export class EndpointCondition {
   /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
   waitMs(now: number): number {
     return this.open ? Math.max(0, this.probeAt - now) : 0;
+  }
+
+  /**
+   * Takes a token from the endpoint's `throttleRate` bucket (null is unlimited). Returns 0 when
+   * the request may go now, else the milliseconds until a token is available. Kept here, not on
+   * the lane: a lane is forgotten whenever it runs empty, and a fresh bucket for each message
+   * of an endpoint published to one at a time let every one through at once.
+   */
+  takeToken(ratePerSecond: number | null, now: number): number {
+    if (!ratePerSecond) return 0;
+    if (this.#refilledAt === 0) {
+      this.#tokens = 1;
+      this.#refilledAt = now;
+    }
+    // A burst of at most one second's worth.
+    this.#tokens = Math.min(ratePerSecond, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
+    this.#refilledAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
   }
 
   recordAnswer(seconds: number): void {

@@ -3,9 +3,9 @@ import type { EndpointCondition } from './endpoint-health.js';
 
 /**
  * One endpoint's share of a worker: its queue of claimed deliveries, how many are in
- * flight, a token bucket for its `throttleRate`, and what it has been answering lately.
- * Lanes keep one slow or hanging endpoint from taking the whole worker; its concurrency is
- * its condition's (AIMD and circuit, src/delivery/endpoint-health.ts), which outlives the lane.
+ * flight, and what it has been answering lately. Lanes keep one slow or hanging endpoint
+ * from taking the whole worker; its concurrency and its `throttleRate` bucket are its
+ * condition's (src/delivery/endpoint-health.ts), which outlives the lane.
  */
 export class Lane {
   readonly queue: ClaimedDelivery[] = [];
@@ -14,8 +14,6 @@ export class Lane {
   granted = 0;
   /** A request for shared tokens is under way. */
   fetching = false;
-  #tokens = 0;
-  #refilledAt = 0;
   /** FIFO keys with a request in flight: their next deliveries wait for it (issue 22). */
   readonly #busyKeys = new Set<string>();
 
@@ -83,19 +81,7 @@ export class Lane {
    * the request may go now, else the milliseconds until a token is available.
    */
   takeToken(ratePerSecond: number | null, now: number): number {
-    if (!ratePerSecond) return 0;
-    if (this.#refilledAt === 0) {
-      this.#tokens = 1;
-      this.#refilledAt = now;
-    }
-    // A burst of at most one second's worth.
-    this.#tokens = Math.min(ratePerSecond, this.#tokens + ((now - this.#refilledAt) / 1000) * ratePerSecond);
-    this.#refilledAt = now;
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
+    return this.condition.takeToken(ratePerSecond, now);
   }
 
   /** Average seconds per request lately; kept by the condition, so it outlives idle spells of the lane. */

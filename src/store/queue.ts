@@ -85,6 +85,12 @@ export interface QueueStore {
    * round-robin order. Only due rows are read, whatever the history. On a FIFO endpoint only the
    * head of each key's line is taken, with the key's next deliveries behind it (a run, in publish
    * order; see src/store/fifo-claim.ts), and never a key whose head is leased, scheduled or blocked.
+   *
+   * With `only`, the claim looks at those endpoints alone (the ones a publish just gave due
+   * deliveries), without the skip-scan over every endpoint owed work: what a new message's
+   * claim costs must not grow with another tenant's backlog (1,000 endpoints owed work made
+   * every claim on PostgreSQL ~11 ms). The rest are left to the next full claim. FIFO endpoints
+   * among them are claimed by their keys' heads as in a full claim.
    */
   claim(
     owner: string,
@@ -92,6 +98,7 @@ export interface QueueStore {
     now: number,
     leaseUntil: number,
     shares?: ClaimShares,
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]>;
   /** Writes outcomes, attempts and endpoint health in one transaction. */
   complete(

@@ -12,7 +12,10 @@ export async function resolveApplication(
   request: FastifyRequest,
   idOrUid: string,
 ): Promise<ApplicationRow> {
-  const row = await findApplication(ctx.store.db, idOrUid);
+  return visibleTo(request, await findApplication(ctx.store.db, idOrUid));
+}
+
+function visibleTo(request: FastifyRequest, row: ApplicationRow | undefined): ApplicationRow {
   if (!row || (request.auth.kind === 'portal' && request.auth.appId !== row.id))
     throw notFound('Application not found.');
   return row;
@@ -40,8 +43,7 @@ export async function findOrCreateApplication(
   application: ImplicitApplicationIn | null | undefined,
 ): Promise<ApplicationRow> {
   const existing = await findApplication(ctx.store.db, idOrUid);
-  if (existing || !application || request.auth.kind !== 'admin')
-    return resolveApplication(ctx, request, idOrUid);
+  if (existing || !application || request.auth.kind !== 'admin') return visibleTo(request, existing);
   if (!application.uid)
     throw invalidField(
       ['body', 'application', 'uid'],

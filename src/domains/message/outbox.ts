@@ -105,27 +105,34 @@ export class Outbox {
 
   async #commit(groups: Pending[]): Promise<void> {
     const entries = groups.flatMap((g) => g.entries);
+    const due = new Set<string>();
     let outcomes: OutboxOutcome[];
     try {
-      outcomes = (await writeBatch(this.#store, entries)).map((fanOut) => (fanOut < 0 ? taken() : fanOut));
+      outcomes = (await writeBatch(this.#store, entries, due)).map((fanOut) =>
+        fanOut < 0 ? taken() : fanOut,
+      );
     } catch (err) {
+      due.clear();
       // The database is down or full: no message caused it, and writing each alone would fail the same way.
       if (entries.length === 1 || classifyStoreError(err)) outcomes = entries.map(() => err as Error);
       else {
         // One message may have caused it: write each alone, so only that one fails.
         outcomes = [];
         for (const entry of entries) {
+          const dueOfEntry = new Set<string>();
           outcomes.push(
-            await writeBatch(this.#store, [entry]).then(
-              ([fanOut]) => (fanOut! < 0 ? taken() : fanOut!),
+            await writeBatch(this.#store, [entry], dueOfEntry).then(
+              ([fanOut]) => {
+                for (const id of dueOfEntry) due.add(id);
+                return fanOut! < 0 ? taken() : fanOut!;
+              },
               (e: Error) => e,
             ),
           );
         }
       }
     }
-    if (outcomes.some((o, i) => typeof o === 'number' && o > 0 && entries[i]!.deliverAt === null))
-      this.#store.notifyDue();
+    if (due.size > 0) this.#store.notifyDue([...due]);
     let offset = 0;
     for (const group of groups) {
       group.settle(outcomes.slice(offset, offset + group.entries.length));
@@ -139,10 +146,11 @@ const taken = () => conflict('A message with this eventId already exists for thi
 /**
  * Writes the messages and one delivery per subscribed endpoint in one transaction, reading
  * the endpoints inside it so a message never misses an endpoint created before it commits.
- * Returns each message's fan-out, or -1 where its eventId was already taken.
+ * Returns each message's fan-out, or -1 where its eventId was already taken; adds to `due`
+ * the endpoints given a delivery due now.
  */
-async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[]> {
-  return store.db.transaction().execute(async (trx) => {
+async function writeBatch(store: Store, entries: OutboxEntry[], due: Set<string>): Promise<number[]> {
+  return store.writeDurably(async (trx) => {
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
       .selectFrom('endpoint')
@@ -169,7 +177,7 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
         fanOuts.push(-1);
         continue;
       }
-      const due = deliverAt ?? row.created_at;
+      const dueAt = deliverAt ?? row.created_at;
       let fanOut = 0;
       for (const e of endpoints) {
         if (e.app_id !== row.app_id) continue;
@@ -180,6 +188,7 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
         )
           continue;
         fanOut++;
+        if (!e.disabled && deliverAt === null) due.add(e.id);
         deliveries.push({
           id: newId('dlv', row.created_at),
           msg_id: row.id,
@@ -188,10 +197,10 @@ async function writeBatch(store: Store, entries: OutboxEntry[]): Promise<number[
           status: STATUS.pending,
           attempt_count: 0,
           // A disabled endpoint's delivery is held (not due) until the endpoint is enabled.
-          due_at: e.disabled ? null : due,
+          due_at: e.disabled ? null : dueAt,
           lease_owner: null,
           trigger_type: TRIGGER.scheduled,
-          next_attempt_at: e.disabled ? null : due,
+          next_attempt_at: e.disabled ? null : dueAt,
           created_at: row.created_at,
           updated_at: row.created_at,
           ordering_key: e.ordering === 'fifo' ? (row.ordering_key ?? '') : null,

@@ -22,6 +22,11 @@ import { type Database, STATUS } from '../schema.js';
  * so concurrent workers never wait on each other's rows, joined with what the send needs);
  * completion writes a whole batch with three statements in one transaction.
  */
+/** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
+const FIFO_BATCH_SIZE = sql.raw(
+  `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS "fifoBatchSize"`,
+);
+
 /** The columns of a claimed delivery that ordered delivery reads (src/store/fifo-claim.ts). */
 const FIFO_COLUMNS = sql.raw(`c.ordering_key AS "orderingKey", e.fifo_on_exhausted AS "fifoOnExhausted",
   e.fifo_batch_size AS "fifoBatchSize"`);
@@ -49,24 +54,9 @@ export class PostgresQueue implements QueueStore {
     now: number,
     leaseUntil: number,
     shares: ClaimShares = {},
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]> {
-    // Each probe reads the first entry of the next endpoint in the (endpoint_id, due_at) index:
-    // its id and its earliest due_at at once. (A separate min(due_at) per endpoint was planned on
-    // the due_at index with an endpoint filter, and for the recursion's last, NULL row it read
-    // every due row: 80 ms a claim behind a backlog of 20,000, the drain at 0.18 x B0.)
-    const { rows: due } = await sql<DueEndpoint>`
-      WITH RECURSIVE owed(id, due_at) AS (
-        (SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id, due_at LIMIT 1)
-        UNION ALL
-        SELECT next.endpoint_id, next.due_at FROM owed CROSS JOIN LATERAL (
-          SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
-          ORDER BY endpoint_id, due_at LIMIT 1
-        ) next
-      )
-      SELECT owed.id AS "endpointId", e.app_id AS "appId",
-        CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS "fifoBatchSize"
-      FROM owed JOIN endpoint e ON e.id = owed.id
-      WHERE owed.due_at <= ${now}`.execute(this.db);
+    const due = only ? await this.#dueAmong(only, now) : await this.#dueEndpoints(now);
     const fifo = new Map(due.map((e) => [e.endpointId, e.fifoBatchSize ?? null]));
     const fair = new FairClaim(due, limit, shares, this.#rotation);
     const claimed: ClaimedDelivery[] = [];
@@ -83,6 +73,38 @@ export class PostgresQueue implements QueueStore {
       fair.took(plan, got);
     }
     return claimed;
+  }
+
+  /** The endpoints with due rows: a skip-scan of delivery_endpoint_due, one probe per endpoint owed work. */
+  async #dueEndpoints(now: number): Promise<DueEndpoint[]> {
+    // Each probe reads the first entry of the next endpoint in the (endpoint_id, due_at) index:
+    // its id and its earliest due_at at once. (A separate min(due_at) per endpoint was planned on
+    // the due_at index with an endpoint filter, and for the recursion's last, NULL row it read
+    // every due row: 80 ms a claim behind a backlog of 20,000, the drain at 0.18 x B0.)
+    const { rows: due } = await sql<DueEndpoint>`
+      WITH RECURSIVE owed(id, due_at) AS (
+        (SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL ORDER BY endpoint_id, due_at LIMIT 1)
+        UNION ALL
+        SELECT next.endpoint_id, next.due_at FROM owed CROSS JOIN LATERAL (
+          SELECT endpoint_id, due_at FROM delivery WHERE due_at IS NOT NULL AND endpoint_id > owed.id
+          ORDER BY endpoint_id, due_at LIMIT 1
+        ) next
+      )
+      SELECT owed.id AS "endpointId", e.app_id AS "appId", ${FIFO_BATCH_SIZE}
+      FROM owed JOIN endpoint e ON e.id = owed.id
+      WHERE owed.due_at <= ${now}`.execute(this.db);
+    return due;
+  }
+
+  /** Those of `ids` with a due row: one probe each. */
+  async #dueAmong(ids: readonly string[], now: number): Promise<DueEndpoint[]> {
+    const { rows } = await sql<DueEndpoint>`
+      SELECT e.id AS "endpointId", e.app_id AS "appId", ${FIFO_BATCH_SIZE} FROM endpoint e
+      WHERE e.id = ANY(${[...ids]}::text[])
+        AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= ${now})`.execute(
+      this.db,
+    );
+    return rows;
   }
 
   /** One round of a claim: the planned endpoints' earliest due rows, leased, in fair order. */

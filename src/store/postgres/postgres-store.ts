@@ -98,7 +98,8 @@ export async function openPostgresStore(
   const heartbeatDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: heartbeatPool }) });
   const due = new EventEmitter();
   due.setMaxListeners(0);
-  const listener = new DueListener(named('listen'), () => due.emit('due'));
+  const listener = new DueListener(named('listen'), (endpointIds) => due.emit('due', endpointIds));
+  const hint = new DueHint();
   let notifying = false;
   let notifyAgain = false;
   const check = async () => {
@@ -124,10 +125,12 @@ export async function openPostgresStore(
     dialect: 'postgres',
     db,
     queue: new PostgresQueue(queueDb, heartbeatDb),
+    writeDurably: (write) => db.transaction().execute(write),
     check,
     health,
-    notifyDue() {
-      due.emit('due');
+    notifyDue(endpointIds) {
+      due.emit('due', endpointIds ?? null);
+      hint.add(endpointIds);
       // Coalesced: at most one NOTIFY in flight and one more after it. Not none after it: a
       // worker woken by the one in flight may have claimed before this commit, and would then
       // not look again until its next poll (up to 250 ms later; p99 of unloaded latency).
@@ -138,7 +141,7 @@ export async function openPostgresStore(
       notifying = true;
       const send = (): void => {
         pool
-          .query(`select pg_notify('${DUE_CHANNEL}', '')`)
+          .query(`select pg_notify('${DUE_CHANNEL}', $1)`, [hint.take()])
           .catch(() => {})
           .finally(() => {
             if (!notifyAgain) {
@@ -193,6 +196,29 @@ export async function openPostgresStore(
   };
 }
 
+/** Most endpoint ids one NOTIFY names (a payload is at most 8,000 bytes); past it, it names none. */
+const HINT_LIMIT = 100;
+
+/**
+ * The endpoints the coalesced NOTIFYs since the last one sent became due at, as its payload:
+ * ids joined by commas, or '' for "anywhere" (some notice named none, or too many).
+ */
+class DueHint {
+  #ids: Set<string> | null = new Set();
+
+  add(endpointIds: readonly string[] | undefined): void {
+    if (this.#ids === null) return;
+    if (endpointIds === undefined || this.#ids.size + endpointIds.length > HINT_LIMIT) this.#ids = null;
+    else for (const id of endpointIds) this.#ids.add(id);
+  }
+
+  take(): string {
+    const payload = this.#ids === null ? '' : [...this.#ids].join(',');
+    this.#ids = new Set();
+    return payload;
+  }
+}
+
 /**
  * Keeps one LISTEN connection open, reconnecting after errors with capped exponential backoff
  * and jitter; right after each (re)connection it signals due work once, so a worker runs a
@@ -207,7 +233,7 @@ class DueListener {
 
   constructor(
     private readonly config: pg.ClientConfig,
-    private readonly onNotify: () => void,
+    private readonly onNotify: (endpointIds: readonly string[] | null) => void,
   ) {}
 
   start(): void {
@@ -219,7 +245,7 @@ class DueListener {
   async #connect(): Promise<void> {
     if (this.#stopped) return;
     const client = new pg.Client(this.config);
-    client.on('notification', () => this.onNotify());
+    client.on('notification', (msg) => this.onNotify(msg.payload ? msg.payload.split(',') : null));
     client.on('error', () => this.#reconnect(client));
     client.on('end', () => this.#reconnect(client));
     try {
@@ -228,7 +254,7 @@ class DueListener {
       this.#client = client;
       this.#failures = 0;
       // Work may have become due while we were not listening.
-      this.onNotify();
+      this.onNotify(null);
     } catch {
       this.#reconnect(client);
     }

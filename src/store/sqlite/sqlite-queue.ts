@@ -26,6 +26,9 @@ const CLAIMED_COLUMNS = `
   e.throttle_rate AS endpointThrottleRate, e.updated_at AS endpointUpdatedAt, d.ordering_key AS orderingKey,
   e.fifo_on_exhausted AS fifoOnExhausted, e.fifo_batch_size AS fifoBatchSize`;
 
+/** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
+const FIFO_BATCH_SIZE = `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS fifoBatchSize`;
+
 /**
  * The queue's hot paths on SQLite, as prepared statements run in synchronous
  * transactions (better-sqlite3 is synchronous: one transaction per batch costs one fsync).
@@ -47,8 +50,19 @@ export class SqliteQueue implements QueueStore {
     now: number,
     leaseUntil: number,
     shares?: ClaimShares,
+    only?: readonly string[],
   ): Promise<ClaimedDelivery[]> {
-    return this.#exclusive((s) => s.claim(owner, limit, now, leaseUntil, shares ?? {}, this.#rotation));
+    return this.#exclusive((s) =>
+      s.claim(
+        owner,
+        limit,
+        now,
+        leaseUntil,
+        shares ?? {},
+        this.#rotation,
+        only ? JSON.stringify(only) : null,
+      ),
+    );
   }
 
   complete(
@@ -120,10 +134,14 @@ function prepareStatements(raw: SqliteDatabase.Database) {
               ORDER BY endpoint_id LIMIT 1)
       FROM owed WHERE owed.id IS NOT NULL
     )
-    SELECT owed.id AS endpointId, e.app_id AS appId,
-      CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS fifoBatchSize
+    SELECT owed.id AS endpointId, e.app_id AS appId, ${FIFO_BATCH_SIZE}
     FROM owed JOIN endpoint e ON e.id = owed.id
     WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= @now`);
+  // Or only the endpoints named (a publish's), each kept if it has a due row: one probe each.
+  const dueAmong = raw.prepare(`
+    SELECT e.id AS endpointId, e.app_id AS appId, ${FIFO_BATCH_SIZE} FROM endpoint e
+    WHERE e.id IN (SELECT value FROM json_each(@only))
+      AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= @now)`);
   // ...then each planned endpoint's earliest due rows, a range of the same index.
   const dueIds = raw.prepare(`
     SELECT id, lease_owner AS previousOwner FROM delivery
@@ -184,10 +202,13 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         leaseUntil: number,
         shares: ClaimShares,
         rotation: ClaimRotation,
+        only: string | null,
       ): ClaimedDelivery[] => {
-        const endpoints = dueEndpoints.all({ now }) as DueEndpoint[];
-        const fifo = new Map(endpoints.map((e) => [e.endpointId, e.fifoBatchSize ?? null]));
-        const fair = new FairClaim(endpoints, limit, shares, rotation);
+        const owed = (
+          only === null ? dueEndpoints.all({ now }) : dueAmong.all({ only, now })
+        ) as DueEndpoint[];
+        const fifo = new Map(owed.map((e) => [e.endpointId, e.fifoBatchSize ?? null]));
+        const fair = new FairClaim(owed, limit, shares, rotation);
         type Due = { id: string; previousOwner: string | null; take: EndpointTake; rank: number };
         const due: Due[] = [];
         for (let plan = fair.plan(); plan; plan = fair.plan()) {

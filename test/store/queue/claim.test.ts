@@ -38,6 +38,37 @@ for (const backend of BACKENDS) {
       expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS)).toEqual([]);
     });
 
+    it('claims from the endpoints it is given alone, within the shares, leaving the rest due', async () => {
+      const appA = await q.app();
+      const appB = await q.app();
+      const named = await q.endpoint(appB);
+      const other = await q.endpoint(appA);
+      const idle = await q.endpoint(appB);
+      const capped = await q.endpoint(appB);
+      const now = Date.now();
+      const wanted = [
+        await q.delivery(appB, named, { dueAt: now - 2 }),
+        await q.delivery(appB, named, { dueAt: now - 1 }),
+      ];
+      const left = await q.delivery(appA, other, { dueAt: now - 5 });
+      await q.delivery(appB, idle, { dueAt: now + 60_000 });
+      const held = await q.delivery(appB, capped, { dueAt: now - 3 });
+      const claimed = await q.store.queue.claim(
+        'w1',
+        10,
+        now,
+        now + LEASE_MS,
+        { endpoints: { [capped]: 0 } },
+        [named, idle, capped],
+      );
+      expect(claimed.map((d) => d.id)).toEqual(wanted);
+      expect(await q.row(left)).toMatchObject({ lease_owner: null, due_at: now - 5 });
+      expect(await q.row(held)).toMatchObject({ lease_owner: null, due_at: now - 3 });
+      // The full claim still finds what the narrow one left.
+      const rest = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(rest.map((d) => d.id).sort()).toEqual([left, held].sort());
+    });
+
     it('drops an outcome written by an owner whose lease was taken over', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app);

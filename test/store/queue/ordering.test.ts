@@ -125,6 +125,14 @@ for (const backend of BACKENDS) {
       expect(claimed.map((d) => d.id)).toEqual(ids.slice(0, 3));
     });
 
+    it("claims a FIFO endpoint a publish named by its keys' heads too", async () => {
+      const now = Date.now();
+      const a = await line('a', 3, now);
+      const first = await q.store.queue.claim('w1', 1, now, now + LEASE_MS, {}, [ep]);
+      expect(first.map((d) => d.id)).toEqual([a[0]]);
+      expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS, {}, [ep])).toEqual([]);
+    });
+
     it('serves the keys in turn from one claim to the next', async () => {
       const now = Date.now();
       for (const key of ['a', 'b', 'c']) await line(key, 2, now);
