@@ -131,6 +131,13 @@ export class BenchDatabase {
     return this.scalar(`SELECT count(*) AS n FROM ${table}`);
   }
 
+  /** Makes an endpoint FIFO (issue 22), batching `batchSize` messages of a key per request. */
+  async makeFifo(endpointId: string, batchSize: number): Promise<void> {
+    const sql = `UPDATE endpoint SET ordering = 'fifo', fifo_batch_size = ${batchSize} WHERE id = '${endpointId}'`;
+    if (this.#file) await this.#run([sql]);
+    else await withPostgres(this.#pgUrl, this.#schema, (c) => c.query(sql));
+  }
+
   /** Gives up every delivery still owed, so the next scenario starts with an empty queue. */
   async cancelDue(): Promise<number> {
     const owed = await this.scalar('SELECT count(*) AS n FROM delivery WHERE due_at IS NOT NULL');
@@ -226,13 +233,16 @@ export class BenchDatabase {
    * API on SQLite acknowledges one message per fsync, too slow to queue 100,000 in the
    * time the bench has. Live measures the API's publish rate.
    */
-  async insertQueued(appId: string, endpointId: string, n: number, chunk = 5_000): Promise<void> {
+  async insertQueued(appId: string, endpointId: string, n: number, chunk = 5_000, keys = 0): Promise<void> {
     for (let from = 0; from < n; from += chunk) {
       const now = Date.now();
       const rows = Array.from({ length: Math.min(chunk, n - from) }, (_, i) => ({
         msg: newId('msg', now),
         dlv: newId('dlv', now),
         payload: JSON.stringify(benchPayload(from + i, nowMs())),
+        // With keys, the rows a FIFO endpoint's publish writes: the key in its line, publish order.
+        key: keys > 0 ? `k${(from + i) % keys}` : null,
+        seq: from + i + 1,
       }));
       const exp = now + 90 * DAY_MS;
       if (this.#file) {
@@ -241,15 +251,16 @@ export class BenchDatabase {
           db.pragma('busy_timeout = 10000');
           const message =
             db.prepare(`INSERT INTO message (id, app_id, event_type, event_id, payload, channels, tags,
-            created_at, payload_expires_at, trace_parent) VALUES (?, ?, '${EVENT_TYPE}', NULL, ?, NULL, NULL, ?, ?, NULL)`);
+            created_at, payload_expires_at, trace_parent, ordering_key, seq)
+            VALUES (?, ?, '${EVENT_TYPE}', NULL, ?, NULL, NULL, ?, ?, NULL, ?, ?)`);
           const delivery =
             db.prepare(`INSERT INTO delivery (id, msg_id, endpoint_id, app_id, status, attempt_count,
-            due_at, lease_owner, trigger_type, next_attempt_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ${PENDING}, 0, ?, NULL, 0, ?, ?, ?)`);
+            due_at, lease_owner, trigger_type, next_attempt_at, created_at, updated_at, ordering_key, seq)
+            VALUES (?, ?, ?, ?, ${PENDING}, 0, ?, NULL, 0, ?, ?, ?, ?, ?)`);
           db.transaction(() => {
             for (const r of rows) {
-              message.run(r.msg, appId, r.payload, now, exp);
-              delivery.run(r.dlv, r.msg, endpointId, appId, now, now, now, now);
+              message.run(r.msg, appId, r.payload, now, exp, r.key, r.seq);
+              delivery.run(r.dlv, r.msg, endpointId, appId, now, now, now, now, r.key, r.seq);
             }
           })();
         } finally {
@@ -259,16 +270,20 @@ export class BenchDatabase {
       }
       await withPostgres(this.#pgUrl, this.#schema, async (c) => {
         await c.query('BEGIN');
+        const keys = rows.map((r) => r.key);
+        const seqs = rows.map((r) => r.seq);
         await c.query(
-          `INSERT INTO message (id, app_id, event_type, payload, created_at, payload_expires_at)
-           SELECT id, $2, '${EVENT_TYPE}', payload, $3, $4 FROM unnest($1::text[], $5::text[]) AS u(id, payload)`,
-          [rows.map((r) => r.msg), appId, now, exp, rows.map((r) => r.payload)],
+          `INSERT INTO message (id, app_id, event_type, payload, created_at, payload_expires_at, ordering_key, seq)
+           SELECT id, $2, '${EVENT_TYPE}', payload, $3, $4, k, s
+           FROM unnest($1::text[], $5::text[], $6::text[], $7::bigint[]) AS u(id, payload, k, s)`,
+          [rows.map((r) => r.msg), appId, now, exp, rows.map((r) => r.payload), keys, seqs],
         );
         await c.query(
           `INSERT INTO delivery (id, msg_id, endpoint_id, app_id, status, attempt_count, due_at, trigger_type,
-             next_attempt_at, created_at, updated_at)
-           SELECT id, msg_id, $3, $4, ${PENDING}, 0, $5, 0, $5, $5, $5 FROM unnest($1::text[], $2::text[]) AS u(id, msg_id)`,
-          [rows.map((r) => r.dlv), rows.map((r) => r.msg), endpointId, appId, now],
+             next_attempt_at, created_at, updated_at, ordering_key, seq)
+           SELECT id, msg_id, $3, $4, ${PENDING}, 0, $5, 0, $5, $5, $5, k, s
+           FROM unnest($1::text[], $2::text[], $6::text[], $7::bigint[]) AS u(id, msg_id, k, s)`,
+          [rows.map((r) => r.dlv), rows.map((r) => r.msg), endpointId, appId, now, keys, seqs],
         );
         await c.query('COMMIT');
       });

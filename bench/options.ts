@@ -9,6 +9,7 @@ import type { Backend } from './database.js';
 export const SCENARIOS = [
   'peers',
   'drain',
+  'ordered',
   'a0',
   'live',
   'batch',
@@ -51,7 +52,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --only LIST        scenarios to run, comma-separated (default: all)
                      ${SCENARIOS.join(', ')}
-                     (latency and history also run drain: they are measured against it;
+                     (latency, history and ordered also run drain: they are measured against it;
                      live also runs a0; scaleout runs on PostgreSQL only;
                      live-filtered runs its own Live rounds to compare with)
   --backend NAME     sqlite, postgres or both (default: both; postgres when reachable)
@@ -124,7 +125,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     scenarios.add(name as Scenario);
   }
   // Latency runs at half the drain rate, and History is compared with the drain rate.
-  if (scenarios.has('latency') || scenarios.has('history')) scenarios.add('drain');
+  if (scenarios.has('latency') || scenarios.has('history') || scenarios.has('ordered'))
+    scenarios.add('drain');
   // Live is also given as a share of A0, measured in the same run.
   if (scenarios.has('live')) scenarios.add('a0');
 

@@ -70,7 +70,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     }
     const at = nowMs();
     const id = req.headers['webhook-id'];
-    if (typeof id === 'string') received(id, path, Buffer.concat(chunks).toString('utf8'), at);
+    // A FIFO batch carries several messages under one webhook-id: each counts as received.
+    const batch = req.headers['herald-batch-message-ids'];
+    if (typeof batch === 'string') for (const msgId of batch.split(',')) received(msgId, path, '', at);
+    else if (typeof id === 'string') received(id, path, Buffer.concat(chunks).toString('utf8'), at);
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
     res.end('ok');
   });

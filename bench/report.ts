@@ -16,6 +16,7 @@ import type { LatencyResult } from './scenarios/latency.js';
 import type { LiveResult } from './scenarios/live.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import type { NoisyNeighbourResult } from './scenarios/noisy-neighbour.js';
+import type { OrderedResult } from './scenarios/ordered.js';
 
 /** Everything measured on one backend (absent: not selected or failed). */
 export interface BackendResults {
@@ -27,6 +28,7 @@ export interface BackendResults {
   drain?: DrainResult;
   /** Every round's ratio to B0, in the order run. */
   drainRounds?: (number | null)[];
+  ordered?: OrderedResult;
   live?: LiveResult;
   latency?: LatencyResult;
   fanout?: FanoutRow[];
@@ -94,6 +96,21 @@ export function checkTargets(r: RunResults): Check[] {
         value: `${b.liveFiltered.publishRatio ?? '—'} × Live`,
         pass: b.liveFiltered.publishRatio !== null && b.liveFiltered.publishRatio >= 0.9,
       });
+    if (b.ordered) {
+      const o = b.ordered;
+      checks.push({
+        backend,
+        target: `ordered drain (${o.keys} keys) ≥ 0.5 × unordered drain`,
+        value: `${o.ratioToUnordered ?? '—'} × unordered`,
+        pass: o.ratioToUnordered === null ? false : o.ratioToUnordered >= 0.5,
+      });
+      checks.push({
+        backend,
+        target: 'ordered drain batched by 50 ≥ unordered drain (messages/s)',
+        value: `${o.batchedRatioToUnordered ?? '—'} × unordered`,
+        pass: o.batchedRatioToUnordered === null ? false : o.batchedRatioToUnordered >= 1,
+      });
+    }
     if (b.drain) {
       const ratio = b.drain.ratioToB0;
       checks.push({
@@ -236,6 +253,22 @@ export function formatTables(r: RunResults): string {
     'all',
   );
   row('Drain: worker peak RSS (MiB)', (x) => n(x.drain?.peakRssMiB));
+  row(
+    'Ordered drain, 100 keys: deliveries/s (× B0; × unordered)',
+    (x) =>
+      x.ordered
+        ? `${n(x.ordered.ordered.rate)} (${x.ordered.ordered.ratioToB0}×; ${x.ordered.ratioToUnordered}×)`
+        : '—',
+    '≥ 0.5 × unordered',
+  );
+  row(
+    'Ordered drain, batches of 50: messages/s (× B0; × unordered)',
+    (x) =>
+      x.ordered
+        ? `${n(x.ordered.batched.rate)} (${x.ordered.batched.ratioToB0}×; ${x.ordered.batchedRatioToUnordered}×)`
+        : '—',
+    '≥ 1 × unordered',
+  );
   row(
     'Live: published/s · delivered/s',
     (x) => (x.live ? `${n(x.live.publishedPerSec)} · ${n(x.live.deliveredPerSec)}` : '—'),

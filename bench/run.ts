@@ -37,6 +37,7 @@ import { LATENCY_APP, measureLatency } from './scenarios/latency.js';
 import { LIVE_APP, measureLive } from './scenarios/live.js';
 import { measureMemory } from './scenarios/memory.js';
 import { measureNoisyNeighbour, NOISY_APPS } from './scenarios/noisy-neighbour.js';
+import { measureOrdered, ORDERED_APP, ORDERED_BATCH_APP } from './scenarios/ordered.js';
 import { type AppSpec, RESULTS_DIR, Session, WARMUP_APP } from './session.js';
 import { medianBy, ratio } from './stats.js';
 
@@ -119,6 +120,7 @@ async function runBackend(
   try {
     const specs: AppSpec[] = [WARMUP_APP];
     if (only.has('drain') || only.has('history') || only.has('memory')) specs.push(DRAIN_APP);
+    if (only.has('ordered')) specs.push(ORDERED_APP, ORDERED_BATCH_APP);
     if (only.has('live') || only.has('scaleout') || only.has('live-filtered')) specs.push(LIVE_APP);
     if (only.has('live-filtered')) specs.push(LIVE_FILTERED_APP, LIVE_TYPED_APP);
     if (only.has('fanout-filtered')) specs.push(...FILTERED_FANOUT_APPS);
@@ -134,6 +136,10 @@ async function runBackend(
       const drains = await attempt(r, 'drain', () => measureDrainRounds(session, 'drain'));
       r.drain = drains?.median;
       r.drainRounds = drains?.rounds;
+    }
+    if (only.has('ordered') && r.drain) {
+      const unordered = r.drain;
+      r.ordered = await attempt(r, 'ordered', () => measureOrdered(session, unordered));
     }
     if (only.has('live')) r.live = await attempt(r, 'live', () => measureLive(session));
     if (only.has('batch')) r.batch = await attempt(r, 'batch', () => measureBatch(session));

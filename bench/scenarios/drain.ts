@@ -39,12 +39,20 @@ export interface DrainResult {
   error?: string;
 }
 
-/** Drains what is queued with one worker process; `label` names its CPU profile. */
-export async function measureDrain(session: Session, label: string): Promise<DrainResult> {
+/**
+ * Drains what is queued with one worker process; `label` names its CPU profile. With `keys`, the
+ * messages are spread round-robin over that many ordering keys (for a FIFO endpoint's drain).
+ */
+export async function measureDrain(
+  session: Session,
+  label: string,
+  app: { uid: string } = DRAIN_APP,
+  keys = 0,
+): Promise<DrainResult> {
   const { db, receiver, options } = session;
   const messages = options.messages;
-  const { appId, endpointIds } = session.app(DRAIN_APP.uid);
-  await db.insertQueued(appId, endpointIds[0]!, messages);
+  const { appId, endpointIds } = session.app(app.uid);
+  await db.insertQueued(appId, endpointIds[0]!, messages, undefined, keys);
   session.log(`${label}: ${messages} messages queued; B0, the worker, B0`);
 
   const b0Before = await runB0(receiver, options.concurrency);

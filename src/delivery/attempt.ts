@@ -10,6 +10,9 @@ import { STATUS } from '../store/schema.js';
 import type { DeliveryRequest, DeliveryResult } from './http-client.js';
 import { nextAttemptDelay } from './retry.js';
 
+/** The header naming the messages a FIFO batch carries, in order (Herald's). */
+export const BATCH_IDS_HEADER = 'herald-batch-message-ids';
+
 /** Headers an endpoint's custom headers may not set: the signature and transport headers are Herald's. */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'webhook-id',
@@ -25,6 +28,7 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'user-agent',
   'traceparent',
+  BATCH_IDS_HEADER,
 ]);
 
 /**
@@ -43,17 +47,29 @@ export class RequestBuilder {
     private readonly userAgent: string,
   ) {}
 
-  build(delivery: ClaimedDelivery, now: number): DeliveryRequest {
+  /**
+   * The signed request for one delivery, or for a FIFO batch: consecutive messages of one key whose
+   * payloads go out as one JSON array, signed once, under a `webhook-id` of the batch (stable while
+   * the batch holds the same messages, so a receiver dedupes a retried batch) with the message ids
+   * in `herald-batch-message-ids`.
+   */
+  build(batch: ClaimedDelivery[], now: number): DeliveryRequest {
+    const delivery = batch[0]!;
     const endpoint = this.#endpoint(delivery, now);
-    const body = delivery.payload ?? '{}';
+    const body =
+      batch.length === 1
+        ? (delivery.payload ?? '{}')
+        : `[${batch.map((d) => batchItem(d.payload)).join(',')}]`;
+    const id = batch.length === 1 ? delivery.msgId : batchWebhookId(batch);
     const timestamp = Math.floor(now / 1000);
-    const signature = signatureHeader(delivery.msgId, timestamp, body, endpoint.secrets);
+    const signature = signatureHeader(id, timestamp, body, endpoint.secrets);
     const headers: Record<string, string> = {
       ...endpoint.headers,
       'content-type': 'application/json',
       'user-agent': this.userAgent,
-      ...webhookHeaders(delivery.msgId, timestamp, signature, { svixCompat: this.config.svixHeaders }),
+      ...webhookHeaders(id, timestamp, signature, { svixCompat: this.config.svixHeaders }),
     };
+    if (batch.length > 1) headers[BATCH_IDS_HEADER] = batch.map((d) => d.msgId).join(',');
     if (delivery.traceParent) headers.traceparent = delivery.traceParent;
     return { url: delivery.url, headers, body };
   }
@@ -84,6 +100,17 @@ export class RequestBuilder {
   }
 }
 
+/** A batch's `webhook-id`: its first and last message ids. */
+export function batchWebhookId(batch: ClaimedDelivery[]): string {
+  return `${batch[0]!.msgId}..${batch.at(-1)!.msgId}`;
+}
+
+/** A payload as an element of a batch's array: JSON as stored, a raw text payload as a JSON string. */
+function batchItem(payload: string | null): string {
+  if (payload === null) return '{}';
+  return /^\s*[{[]/.test(payload) ? payload : JSON.stringify(payload);
+}
+
 /** What one try means for the delivery and its endpoint. */
 export interface Judgement {
   outcome: DeliveryOutcome;
@@ -104,6 +131,8 @@ export function judge(
   result: DeliveryResult,
   schedule: readonly number[],
   now: number,
+  /** The deliveries the request carried, when it was a FIFO batch: recorded with the attempt. */
+  batch: ClaimedDelivery[] = [delivery],
 ): Judgement {
   const attemptCount = delivery.attemptCount + 1;
   const success = result.errorClass === null;
@@ -111,6 +140,10 @@ export function judge(
   const delay = success || gone ? null : nextAttemptDelay(schedule, attemptCount, result.retryAfterMs);
   const exhausted = !success && delay === null;
   const dueAt = delay === null ? null : now + delay;
+  // A FIFO key's head leaves its line when delivered, or when exhausted on a key that skips;
+  // exhausted on a key that blocks, it stays (failed) at the head until recovered or resent.
+  const leavesLine =
+    delivery.orderingKey !== null && (success || (exhausted && delivery.fifoOnExhausted === 'skip'));
   return {
     success,
     exhausted,
@@ -122,6 +155,7 @@ export function judge(
       attemptCount,
       dueAt,
       nextAttemptAt: dueAt,
+      leavesLine,
       attempt: {
         id: newId('atmpt', now),
         msg_id: delivery.msgId,
@@ -138,6 +172,7 @@ export function judge(
         error_message: result.errorMessage === null ? null : storable(result.errorMessage),
         trigger_type: delivery.triggerType,
         created_at: now - Math.round(result.durationMs),
+        batch_msg_ids: batch.length > 1 ? JSON.stringify(batch.map((d) => d.msgId)) : null,
       },
     },
   };

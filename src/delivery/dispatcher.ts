@@ -46,7 +46,8 @@ export class Dispatcher {
   readonly #builder: RequestBuilder;
   readonly #writer: OutcomeWriter;
   readonly #lanes = new Map<string, Lane>();
-  readonly #inFlightRequests = new Map<Promise<void>, ClaimedDelivery>();
+  /** Each request in flight and what it carries (several deliveries when a FIFO endpoint batches). */
+  readonly #inFlightRequests = new Map<Promise<void>, ClaimedDelivery[]>();
   readonly #capacity: number;
   readonly #share: FairShare;
   readonly #health: EndpointHealthBook;
@@ -121,7 +122,7 @@ export class Dispatcher {
 
   /** The deliveries this worker holds, queued or in flight (their outcomes not yet handed over). */
   #heldIds(): string[] {
-    const ids = [...this.#inFlightRequests.values()].map((d) => d.id);
+    const ids = [...this.#inFlightRequests.values()].flat().map((d) => d.id);
     for (const lane of this.#lanes.values()) for (const d of lane.queue) ids.push(d.id);
     return ids;
   }
@@ -346,9 +347,11 @@ export class Dispatcher {
       this.#lanes.set(delivery.endpointId, lane);
     }
     const { endpointConcurrency, leaseMs } = this.#ctx.config;
+    // A FIFO key's run is kept whole: given back in part, a later delivery could overtake an earlier one.
     if (
+      delivery.orderingKey === null &&
       lane.queue.length >=
-      lane.capacityWithin(leaseMs / 2, endpointConcurrency, delivery.endpointThrottleRate)
+        lane.capacityWithin(leaseMs / 2, endpointConcurrency, delivery.endpointThrottleRate)
     ) {
       // This endpoint could not take it before the lease ran out: give it back for later.
       const backoff = Math.round(Math.min(leaseMs / 2, 1_000 + Math.random() * 1_000));
@@ -358,7 +361,9 @@ export class Dispatcher {
     lane.queue.push(delivery);
     this.#held++;
     this.#share.hold(lane.appId);
-    this.#drain(lane);
+    // A batching FIFO key starts once the rest of its run from this claim is queued too.
+    if (delivery.fifoBatchSize > 1 && delivery.orderingKey !== null) queueMicrotask(() => this.#drain(lane));
+    else this.#drain(lane);
   }
 
   /** Starts what the lane and the worker have room for. */
@@ -377,7 +382,9 @@ export class Dispatcher {
         this.#drainLater(lane, probeWait);
         return;
       }
-      const next = lane.queue[0]!;
+      const next = lane.next();
+      // Every queued delivery is of a FIFO key with one in flight: its end drains the lane again.
+      if (!next) return;
       const rate = next.endpointThrottleRate;
       if (rate && shared) {
         if (lane.granted === 0) {
@@ -392,8 +399,7 @@ export class Dispatcher {
           return;
         }
       }
-      lane.queue.shift();
-      this.#send(lane, next);
+      this.#send(lane, lane.start(next));
     }
   }
 
@@ -429,11 +435,12 @@ export class Dispatcher {
     );
   }
 
-  #send(lane: Lane, delivery: ClaimedDelivery): void {
+  #send(lane: Lane, batch: ClaimedDelivery[]): void {
+    const delivery = batch[0]!;
     const started = this.#ctx.now();
     let request: DeliveryRequest;
     try {
-      request = this.#builder.build(delivery, started);
+      request = this.#builder.build(batch, started);
     } catch (err) {
       // Its secrets or headers cannot be decrypted (a main key missing from the configuration,
       // say): nothing was sent. Given back for later, so the worker keeps its capacity.
@@ -441,7 +448,8 @@ export class Dispatcher {
         { err, deliveryId: delivery.id, endpointId: delivery.endpointId },
         'cannot build the signed request; is the main key that encrypted this endpoint configured? Trying again in a minute',
       );
-      this.#giveBack(lane, delivery, started + UNSIGNABLE_RETRY_MS);
+      for (const d of [...batch, ...lane.finish(delivery, false)])
+        this.#giveBack(lane, d, started + UNSIGNABLE_RETRY_MS);
       this.#forgetIfIdle(lane);
       return;
     }
@@ -451,18 +459,18 @@ export class Dispatcher {
     const constrained = lane.condition.constrained;
     this.#share.started(lane.appId, constrained);
     this.#ctx.metrics.inFlight.inc();
+    let movedOn = false;
     const promise = this.#client.send(request).then(
       (result) => {
         const now = this.#ctx.now();
         lane.condition.recordAnswer(result.durationMs / 1000);
         const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs), now);
         this.#trim(lane, now);
-        this.#writer.addJudgement(
-          delivery,
-          judge(delivery, this.owner, request, result, this.#ctx.config.retrySchedule, now),
-          result,
-          state,
-        );
+        for (const d of batch) {
+          const judgement = judge(d, this.owner, request, result, this.#ctx.config.retrySchedule, now, batch);
+          movedOn = judgement.outcome.leavesLine === true;
+          this.#writer.addJudgement(d, judgement, result, state);
+        }
       },
       (err) =>
         this.#ctx.logger.error({ err, deliveryId: delivery.id }, 'delivery crashed; its lease will expire'),
@@ -471,13 +479,14 @@ export class Dispatcher {
       this.#inFlightRequests.delete(tracked);
       lane.inFlight--;
       this.#inFlight--;
-      this.#held--;
+      this.#held -= batch.length;
       this.#share.finished(lane.appId, constrained);
-      this.#share.drop(lane.appId);
+      for (const _ of batch) this.#share.drop(lane.appId);
       this.#ctx.metrics.inFlight.dec();
+      for (const d of lane.finish(delivery, movedOn)) this.#giveBack(lane, d, this.#ctx.now());
       this.#afterSend(lane);
     });
-    this.#inFlightRequests.set(tracked, delivery);
+    this.#inFlightRequests.set(tracked, batch);
   }
 
   /**
@@ -545,7 +554,7 @@ export class Dispatcher {
     await Promise.race([Promise.allSettled([...this.#inFlightRequests.keys()]), deadline]);
     clearTimeout(timer);
     // Requests still running past the deadline are given back; the process is about to end them.
-    for (const delivery of this.#inFlightRequests.values())
+    for (const delivery of [...this.#inFlightRequests.values()].flat())
       this.#writer.add(release(delivery, this.owner, this.#ctx.now()));
     this.#storeWait.cancel();
     await this.#writer.close();

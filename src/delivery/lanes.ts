@@ -14,12 +14,62 @@ export class Lane {
   granted = 0;
   /** A request for shared tokens is under way. */
   fetching = false;
+  /** FIFO keys with a request in flight: their next deliveries wait for it (issue 22). */
+  readonly #busyKeys = new Set<string>();
 
   constructor(
     readonly endpointId: string,
     readonly appId: string,
     readonly condition: EndpointCondition,
   ) {}
+
+  /**
+   * The next delivery that may start: the first queued, except that a FIFO key's deliveries wait
+   * while one of the key is in flight (the claim hands them over in publish order, so the first of a
+   * key in the queue is its earliest). Undefined when every queued key waits.
+   */
+  next(): ClaimedDelivery | undefined {
+    if (this.#busyKeys.size === 0) return this.queue[0];
+    return this.queue.find((d) => d.orderingKey === null || !this.#busyKeys.has(d.orderingKey));
+  }
+
+  /**
+   * Takes `first` out of the queue to send it, with the next queued deliveries of its key up to the
+   * endpoint's FIFO batch size (one request carries them all), and marks its key busy.
+   */
+  start(first: ClaimedDelivery): ClaimedDelivery[] {
+    const key = first.orderingKey;
+    if (key === null) {
+      this.queue.splice(this.queue.indexOf(first), 1);
+      return [first];
+    }
+    this.#busyKeys.add(key);
+    const batch: ClaimedDelivery[] = [];
+    for (let i = this.queue.indexOf(first); i < this.queue.length && batch.length < first.fifoBatchSize; ) {
+      const d = this.queue[i] as ClaimedDelivery;
+      if (d.orderingKey === key) {
+        batch.push(d);
+        this.queue.splice(i, 1);
+      } else i++;
+    }
+    return batch;
+  }
+
+  /**
+   * A request of a FIFO key ended. When it moved the key on (delivered, or skipped), the key's next
+   * delivery may start; otherwise (retrying, blocked, crashed) the key's queued deliveries must wait
+   * behind it in the database: they are returned, to be given back.
+   */
+  finish(sent: ClaimedDelivery, movedOn: boolean): ClaimedDelivery[] {
+    const key = sent.orderingKey;
+    if (key === null) return [];
+    this.#busyKeys.delete(key);
+    if (movedOn) return [];
+    const behind = this.queue.filter((d) => d.orderingKey === key);
+    if (behind.length > 0)
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((d) => d.orderingKey !== key));
+    return behind;
+  }
 
   /** How many may be in flight at once now. */
   limit(endpointConcurrency: number): number {

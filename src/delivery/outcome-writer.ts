@@ -47,6 +47,8 @@ export interface DisabledEndpoint {
 
 interface Effects {
   exhausted: ClaimedDelivery[];
+  /** FIFO heads that exhausted their retries: their keys blocked, or skipped them. */
+  keyStopped: ClaimedDelivery[];
   failing: ClaimedDelivery[];
   recovered: ClaimedDelivery[];
   gone: ClaimedDelivery[];
@@ -153,6 +155,7 @@ export class OutcomeWriter {
         responseStatusCode: outcome.attempt.response_status_code,
       });
       if (judgement.exhausted) this.#effects.exhausted.push(delivery);
+      if (judgement.exhausted && delivery.orderingKey !== null) this.#effects.keyStopped.push(delivery);
       else if (!judgement.success && outcome.attemptCount === FAILING_AFTER_ATTEMPTS)
         this.#effects.failing.push(delivery);
       else if (judgement.success && outcome.attemptCount > FAILING_AFTER_ATTEMPTS)
@@ -231,10 +234,14 @@ export class OutcomeWriter {
         await new Promise((r) => setTimeout(r, 200 * attempt));
       }
     }
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const o of outcomes) if (o.dueAt !== null && o.dueAt < earliest) earliest = o.dueAt;
-    if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     const now = this.ctx.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const o of outcomes) {
+      if (o.dueAt !== null && o.dueAt < earliest) earliest = o.dueAt;
+      // A FIFO key moved on: its next delivery is its head now, due already.
+      if (o.leavesLine) earliest = Math.min(earliest, now);
+    }
+    if (earliest !== Number.POSITIVE_INFINITY) this.onScheduled(earliest);
     for (const delivery of effects.gone) {
       await this.#disable(delivery.endpointId, 'The endpoint answered 410 Gone.', 'gone');
     }
@@ -251,22 +258,28 @@ export class OutcomeWriter {
         }
       }
     }
+    const keyStopped = (d: ClaimedDelivery) =>
+      d.fifoOnExhausted === 'skip'
+        ? operationalEvent.orderingKeySkipped
+        : operationalEvent.orderingKeyBlocked;
     for (const [build, list] of [
-      [operationalEvent.messageAttemptExhausted, effects.exhausted],
-      [operationalEvent.messageAttemptFailing, effects.failing],
-      [operationalEvent.messageAttemptRecovered, effects.recovered],
+      [() => operationalEvent.messageAttemptExhausted, effects.exhausted],
+      [() => operationalEvent.messageAttemptFailing, effects.failing],
+      [() => operationalEvent.messageAttemptRecovered, effects.recovered],
+      [keyStopped, effects.keyStopped],
     ] as const) {
       for (const d of list) {
         const lastAttempt = effects.lastAttempt.get(d.id);
         if (!lastAttempt) continue;
         this.ctx.events.emit(
-          build({
+          build(d)({
             appId: d.appId,
             appUid: d.appUid,
             msgId: d.msgId,
             msgEventId: d.eventId,
             endpointId: d.endpointId,
             lastAttempt,
+            orderingKey: d.orderingKey ?? '',
           }),
         );
       }
@@ -305,5 +318,5 @@ export class OutcomeWriter {
 }
 
 function newEffects(): Effects {
-  return { exhausted: [], failing: [], recovered: [], gone: [], lastAttempt: new Map() };
+  return { exhausted: [], keyStopped: [], failing: [], recovered: [], gone: [], lastAttempt: new Map() };
 }

@@ -19,6 +19,8 @@ export interface QueueSnapshot {
   oldestDueAt: number | null;
   /** Disabled endpoints by reason label. */
   disabledEndpoints: Record<DisabledReason, number>;
+  /** FIFO ordering keys blocked behind a head that exhausted its retries (issue 22). */
+  blockedKeys: number;
 }
 
 export type DisabledReason = 'manual' | 'gone' | 'failing' | 'other';
@@ -78,6 +80,14 @@ export async function readQueueSnapshot(ctx: HeraldContext): Promise<QueueSnapsh
     .where('due_at', 'is', null)
     .executeTakeFirstOrThrow();
 
+  // A blocked key's head is its one failed row still in a line (the delivery_line index).
+  const blocked = await db
+    .selectFrom('delivery')
+    .select(sql<number>`count(*)`.as('count'))
+    .where('ordering_key', 'is not', null)
+    .where('status', '=', STATUS.fail)
+    .executeTakeFirstOrThrow();
+
   const disabledEndpoints = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<DisabledReason, number>;
   for (const row of disabled)
     disabledEndpoints[disabledReasonLabel(row.disabled_reason)] += Number(row.count);
@@ -90,6 +100,7 @@ export async function readQueueSnapshot(ctx: HeraldContext): Promise<QueueSnapsh
     oldestDueAgeSeconds: oldest === null ? 0 : Math.max(0, (now - oldest) / 1000),
     oldestDueAt: oldest,
     disabledEndpoints,
+    blockedKeys: Number(blocked.count),
   };
 }
 
@@ -161,6 +172,16 @@ export function registerQueueGauges(ctx: HeraldContext): void {
       this.reset();
       if (!s) return;
       for (const reason of REASONS) this.set({ reason }, s.disabledEndpoints[reason]);
+    },
+  });
+  new Gauge({
+    name: 'herald_ordering_blocked_keys',
+    help: 'Ordering keys of FIFO endpoints blocked behind a message that exhausted its retries (fifoOnExhausted: block), until it is recovered or resent.',
+    registers,
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      if (s) this.set(s.blockedKeys);
     },
   });
 }

@@ -35,7 +35,8 @@ export interface PurgeReport {
 
 type Step = (db: Kysely<Database>, limit: number, now: number) => Promise<number>;
 
-const noOwedDelivery = sql<boolean>`not exists (select 1 from delivery d where d.msg_id = m.id and d.status in (${sql.join(OWED)}))`;
+// A blocked FIFO head (failed, still in its key's line) is owed too: recovering it resumes its key.
+const noOwedDelivery = sql<boolean>`not exists (select 1 from delivery d where d.msg_id = m.id and (d.status in (${sql.join(OWED)}) or d.ordering_key is not null))`;
 
 /** Clears payloads past their message's `payload_expires_at` (partial index on unexpired payloads). */
 const expirePayloads: Step = async (db, limit, now) => {

@@ -30,6 +30,8 @@
 export interface DueEndpoint {
   endpointId: string;
   appId: string;
+  /** The endpoint's batch size when it is FIFO (its claim walks keys: src/store/fifo-claim.ts); else null. */
+  fifoBatchSize?: number | null;
 }
 
 /** What a worker can still take, so a claim never brings what the worker would give back. */

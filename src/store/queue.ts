@@ -1,5 +1,5 @@
 import type { ClaimShares } from './fair-claim.js';
-import type { AttemptTable } from './schema.js';
+import type { AttemptTable, FifoOnExhausted } from './schema.js';
 
 export type { ClaimShares } from './fair-claim.js';
 
@@ -28,6 +28,16 @@ export interface ClaimedDelivery {
   endpointDisabled: boolean;
   endpointThrottleRate: number | null;
   endpointUpdatedAt: number;
+  /**
+   * The key of its line on a FIFO endpoint ('' = the default key), null when it is in none. The
+   * claim hands a key's deliveries over in publish order, only ever from its head, and the worker
+   * sends them one at a time.
+   */
+  orderingKey: string | null;
+  /** The endpoint's `fifo_on_exhausted`: a head whose retries run out blocks its key or is skipped. */
+  fifoOnExhausted: FifoOnExhausted;
+  /** The endpoint's `fifo_batch_size`: consecutive deliveries of one key sent in one request. */
+  fifoBatchSize: number;
 }
 
 /** What became of one claimed delivery; written in batches. */
@@ -41,6 +51,8 @@ export interface DeliveryOutcome {
   nextAttemptAt: number | null;
   /** The attempt to record; null when the delivery is released or parked without a try. */
   attempt: AttemptTable | null;
+  /** It leaves its key's line (delivered, or skipped): the key's next delivery becomes its head. */
+  leavesLine?: boolean;
 }
 
 /** Per-endpoint health changes from one batch (success resets the failure streak). */
@@ -70,12 +82,15 @@ export interface QueueStore {
   /**
    * Leases up to `limit` due deliveries to `owner` until `leaseUntil`, shared fairly across
    * applications and then endpoints (see src/store/fair-claim.ts), each within `shares`, in
-   * round-robin order. Only due rows are read, whatever the history.
+   * round-robin order. Only due rows are read, whatever the history. On a FIFO endpoint only the
+   * head of each key's line is taken, with the key's next deliveries behind it (a run, in publish
+   * order; see src/store/fifo-claim.ts), and never a key whose head is leased, scheduled or blocked.
    *
    * With `only`, the claim looks at those endpoints alone (the ones a publish just gave due
    * deliveries), without the skip-scan over every endpoint owed work: what a new message's
    * claim costs must not grow with another tenant's backlog (1,000 endpoints owed work made
-   * every claim on PostgreSQL ~11 ms). The rest are left to the next full claim.
+   * every claim on PostgreSQL ~11 ms). The rest are left to the next full claim. FIFO endpoints
+   * among them are claimed by their keys' heads as in a full claim.
    */
   claim(
     owner: string,

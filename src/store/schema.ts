@@ -44,7 +44,16 @@ export interface EndpointTable {
   version: ColumnType<number, number | undefined, number>;
   /** The payload filter as JSON text (see domains/message/filter-language.ts); null = every message. */
   filter: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 'fifo' delivers each ordering key's messages one at a time in publish order; 'none' (0009). */
+  ordering: ColumnType<EndpointOrdering, EndpointOrdering | undefined, EndpointOrdering>;
+  /** What a FIFO key does when its head exhausts its retries: 'block' (stay) or 'skip' (0009). */
+  fifo_on_exhausted: ColumnType<FifoOnExhausted, FifoOnExhausted | undefined, FifoOnExhausted>;
+  /** Consecutive messages of one key sent in one request (1 = no batching) (0009). */
+  fifo_batch_size: ColumnType<number, number | undefined, number>;
 }
+
+export type EndpointOrdering = 'fifo' | 'none';
+export type FifoOnExhausted = 'block' | 'skip';
 
 export interface EventTypeTable {
   name: string;
@@ -75,6 +84,13 @@ export interface MessageTable {
    * worker's hand-written claim SQL, so it is left out of Kysely's selected rows.
    */
   request_id: ColumnType<never, string | null | undefined, never>;
+  /** The publisher's ordering key (0009); null = the endpoint's default key. */
+  ordering_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Publish order (0009): a sequence on PostgreSQL, a counter on SQLite; null before 0009. Read
+   * only by the SQL that copies it into deliveries, so left out of Kysely's selected rows.
+   */
+  seq: ColumnType<never, number | undefined, never>;
 }
 
 export interface DeliveryTable {
@@ -91,6 +107,13 @@ export interface DeliveryTable {
   next_attempt_at: number | null;
   created_at: number;
   updated_at: number;
+  /**
+   * The key of its line while it is in one (0009): set only for a FIFO endpoint's delivery that is
+   * owed, in flight or blocked ('' is the default key); NULL otherwise. Partial-indexed.
+   */
+  ordering_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Its message's publish order (`message.seq`), for the line. */
+  seq: ColumnType<number, number | undefined, number>;
 }
 
 export interface AttemptTable {
@@ -109,6 +132,8 @@ export interface AttemptTable {
   error_message: string | null;
   trigger_type: number;
   created_at: number;
+  /** JSON array of the message ids one batched request carried (FIFO batching, 0009); else null. */
+  batch_msg_ids: string | null;
 }
 
 export interface TokenTable {
@@ -177,6 +202,13 @@ export interface Database {
   setting: SettingTable;
   rate_limit: RateLimitTable;
   worker: WorkerTable;
+  /** Counters for SQLite, which has no sequences (0009): `message` is the publish order. */
+  sequence: SequenceTable;
+}
+
+export interface SequenceTable {
+  name: string;
+  value: number;
 }
 
 /** Svix's MessageStatus numbers, used for deliveries and attempts. */

@@ -55,6 +55,7 @@ for (const backend of BACKENDS) {
         deliveryStateSince: null,
         lastHour: { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } },
         lastDay: { attempts: 0, successRatio: null, latencyMs: { p50: null, p95: null, p99: null } },
+        ordering: { waitingKeys: 0, blockedKeys: 0, oldestBlocked: null },
       });
     });
 

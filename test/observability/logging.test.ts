@@ -177,6 +177,7 @@ describe('logAttempt', () => {
         error_message: null,
         trigger_type: 0,
         created_at: 0,
+        batch_msg_ids: null,
       },
     },
   });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Backend } from './backends.js';
 import { startTestHerald, type TestHerald, type TestHeraldOptions } from './herald.js';
 import { type Receiver, startReceiver } from './receiver.js';
@@ -23,6 +23,41 @@ export function heraldWithReceiver(backend: Backend, options: TestHeraldOptions 
   afterAll(async () => {
     await scenario.herald?.stop();
     await scenario.receiver?.close();
+  });
+  return scenario;
+}
+
+/** The secret that signs operational webhooks in {@link heraldWithOperationalReceiver}. */
+export const OPS_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/**
+ * {@link heraldWithReceiver} plus a second receiver that gets the operational webhooks (at `/ops`,
+ * signed with {@link OPS_SECRET}); both receivers are reset after each test.
+ */
+export function heraldWithOperationalReceiver(
+  backend: Backend,
+  config: Partial<Record<string, string>> = {},
+): HeraldWithReceiver & { readonly ops: Receiver } {
+  const scenario = {} as { herald: TestHerald; receiver: Receiver; ops: Receiver };
+  beforeAll(async () => {
+    scenario.receiver = await startReceiver();
+    scenario.ops = await startReceiver();
+    scenario.herald = await startTestHerald(backend, {
+      config: {
+        ...config,
+        HERALD_OPERATIONAL_WEBHOOK_URL: scenario.ops.url('/ops'),
+        HERALD_OPERATIONAL_WEBHOOK_SECRET: OPS_SECRET,
+      },
+    });
+  });
+  afterEach(() => {
+    scenario.receiver.reset();
+    scenario.ops.reset();
+  });
+  afterAll(async () => {
+    await scenario.herald?.stop();
+    await scenario.receiver?.close();
+    await scenario.ops?.close();
   });
   return scenario;
 }

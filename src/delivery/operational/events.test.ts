@@ -25,10 +25,10 @@ const attempt = {
   },
 };
 
-/** One payload of every operational event type, built by the builders. */
+/** One payload of every operational event type, built by the builders; Herald's own have no Svix model. */
 const SAMPLES: Record<
   OperationalEventType,
-  { payload: unknown; svix: { _fromJsonObject(o: unknown): unknown; _toJsonObject(o: never): unknown } }
+  { payload: unknown; svix?: { _fromJsonObject(o: unknown): unknown; _toJsonObject(o: never): unknown } }
 > = {
   'endpoint.created': {
     payload: operationalEvent.endpointCreated(endpoint),
@@ -64,6 +64,12 @@ const SAMPLES: Record<
   'message.attempt.recovered': {
     payload: operationalEvent.messageAttemptRecovered(attempt),
     svix: MessageAttemptRecoveredEventSerializer,
+  },
+  'endpoint.ordering_key.blocked': {
+    payload: operationalEvent.orderingKeyBlocked({ ...attempt, orderingKey: 'sub_1042' }),
+  },
+  'endpoint.ordering_key.skipped': {
+    payload: operationalEvent.orderingKeySkipped({ ...attempt, orderingKey: '' }),
   },
 };
 
@@ -118,6 +124,7 @@ describe('operationalEvent builders', () => {
   });
 
   for (const [type, { payload, svix }] of Object.entries(SAMPLES)) {
+    if (!svix) continue;
     it(`${type}: the official Svix SDK model reads the payload and writes back the same JSON`, () => {
       expect((payload as { type: string }).type).toBe(type);
       const json = JSON.parse(JSON.stringify(payload));

@@ -20,7 +20,9 @@ export type OperationalEventType =
   | 'endpoint.disabled'
   | 'message.attempt.failing'
   | 'message.attempt.exhausted'
-  | 'message.attempt.recovered';
+  | 'message.attempt.recovered'
+  | 'endpoint.ordering_key.blocked'
+  | 'endpoint.ordering_key.skipped';
 
 /** Every operational event type, in catalog order. */
 export const OPERATIONAL_EVENT_TYPES: readonly OperationalEventType[] = [
@@ -31,6 +33,8 @@ export const OPERATIONAL_EVENT_TYPES: readonly OperationalEventType[] = [
   'message.attempt.failing',
   'message.attempt.exhausted',
   'message.attempt.recovered',
+  'endpoint.ordering_key.blocked',
+  'endpoint.ordering_key.skipped',
 ];
 
 /** `data` of `endpoint.created`, `endpoint.updated` and `endpoint.deleted`. */
@@ -70,6 +74,15 @@ export interface MessageAttemptEventData {
   msgEventId: string | null;
   endpointId: string;
   lastAttempt: LastAttempt;
+}
+
+/**
+ * `data` of Herald's `endpoint.ordering_key.blocked` and `.skipped`: a FIFO key's head exhausted its
+ * retries; the key now waits (blocked) or went on without it (skipped). `orderingKey` is null for
+ * the endpoint's default key.
+ */
+export interface OrderingKeyEventData extends MessageAttemptEventData {
+  orderingKey: string | null;
 }
 
 /** An operational event payload, as sent in the request body. */
@@ -124,6 +137,10 @@ function attemptData(ref: AttemptRef): MessageAttemptEventData {
   };
 }
 
+function orderingKeyData(ref: AttemptRef & { orderingKey: string }): OrderingKeyEventData {
+  return { ...attemptData(ref), orderingKey: ref.orderingKey === '' ? null : ref.orderingKey };
+}
+
 /**
  * Builders for each operational event, so the delivery engine emits exactly Svix's payloads:
  * `operationalEvent.endpointDisabled({ appId, endpointId, failSince, trigger: 'automatic' })`
@@ -166,6 +183,21 @@ export const operationalEvent = {
     ref: AttemptRef,
   ): OperationalEvent<'message.attempt.exhausted', MessageAttemptEventData> {
     return { type: 'message.attempt.exhausted', data: attemptData(ref) };
+  },
+  /**
+   * Herald: the head of a FIFO endpoint's ordering key exhausted its retries and the key is blocked
+   * behind it until it is recovered or resent (`fifoOnExhausted: "block"`).
+   */
+  orderingKeyBlocked(
+    ref: AttemptRef & { orderingKey: string },
+  ): OperationalEvent<'endpoint.ordering_key.blocked', OrderingKeyEventData> {
+    return { type: 'endpoint.ordering_key.blocked', data: orderingKeyData(ref) };
+  },
+  /** Herald: the same, and the key went on without it (`fifoOnExhausted: "skip"`). */
+  orderingKeySkipped(
+    ref: AttemptRef & { orderingKey: string },
+  ): OperationalEvent<'endpoint.ordering_key.skipped', OrderingKeyEventData> {
+    return { type: 'endpoint.ordering_key.skipped', data: orderingKeyData(ref) };
   },
   /** A message that had been reported failing was delivered after all. */
   messageAttemptRecovered(

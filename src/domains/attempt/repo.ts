@@ -64,6 +64,7 @@ export function attemptOut(row: AttemptRow, view: AttemptView) {
     errorMessage: row.error_message,
     responseHeaders: fromJson<Record<string, string>>(row.response_headers),
     requestHeaders: fromJson<Record<string, string>>(row.request_headers),
+    ...(row.batch_msg_ids && { batchMsgIds: fromJson<string[]>(row.batch_msg_ids) }),
   };
 }
 

@@ -3,6 +3,7 @@ import { newId } from '../../core/ids.js';
 import { HttpError, invalidField } from '../../errors.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { EndpointRow } from '../endpoint/repo.js';
+import { joinLines } from '../message/line.js';
 import type { MessageRow } from '../message/repo.js';
 
 /**
@@ -37,17 +38,21 @@ export async function resendMessage(
     next_attempt_at: now,
     updated_at: now,
   };
-  await ctx.store.db
-    .insertInto('delivery')
-    .values({
-      id: newId('dlv', now),
-      msg_id: message.id,
-      endpoint_id: endpoint.id,
-      app_id: message.app_id,
-      created_at: now,
-      ...owed,
-    })
-    .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doUpdateSet(owed))
-    .execute();
+  await ctx.store.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('delivery')
+      .values({
+        id: newId('dlv', now),
+        msg_id: message.id,
+        endpoint_id: endpoint.id,
+        app_id: message.app_id,
+        created_at: now,
+        ...owed,
+      })
+      .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doUpdateSet(owed))
+      .execute();
+    // On a FIFO endpoint it goes back into its key's line, where its publish order puts it.
+    await joinLines(trx, endpoint, [message.id]);
+  });
   ctx.store.notifyDue();
 }

@@ -37,6 +37,13 @@ export const MessageAttemptOut = Type.Object(
     errorMessage: Type.Optional(Nullable(Type.String({ description: 'Herald: the failure, in words.' }))),
     responseHeaders: Type.Optional(HeaderMap),
     requestHeaders: Type.Optional(HeaderMap),
+    batchMsgIds: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Herald: the messages one request carried, in order, when a FIFO endpoint batches (fifoBatchSize > 1); ' +
+          'each has this attempt in its history.',
+      }),
+    ),
   },
   { $id: 'MessageAttemptOut' },
 );

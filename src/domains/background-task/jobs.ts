@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { idAtTime, newId } from '../../core/ids.js';
 import { type Database, type EndpointTable, STATUS, TRIGGER } from '../../store/schema.js';
 import { compileStoredFilter } from '../message/filter-evaluation.js';
+import { joinLines, lineKeySql } from '../message/line.js';
 import { jsonArrayHas } from '../message/repo.js';
 import { isSubscribed, storedMessage, subscriptionOf } from '../message/subscription.js';
 import { dueOffset, dueOffsetSql } from './pacing.js';
@@ -105,6 +106,7 @@ function endpointDeliveries(db: Db, params: ReplayParams, endpointId: string, cu
  */
 async function requeue(
   trx: Db,
+  endpoint: EndpointRow,
   ids: string[],
   guard: ReturnType<typeof sql>,
   schedule: Schedule,
@@ -115,7 +117,8 @@ async function requeue(
     : sql`NULL`;
   const result = await sql`
     UPDATE delivery SET status = ${STATUS.pending}, attempt_count = 0, trigger_type = ${TRIGGER.manual},
-      lease_owner = NULL, due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now}
+      lease_owner = NULL, due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now},
+      ordering_key = ${lineKeySql(endpoint.ordering)}
     FROM (
       SELECT id, row_number() OVER (ORDER BY msg_id) - 1 AS rn FROM delivery WHERE id IN (${sql.join(ids)})
     ) picked
@@ -141,8 +144,8 @@ const recover: ReplayJob = {
       .execute();
     return { ids: rows.map((r) => r.id), scanned: rows.length, last: rows.at(-1)?.msg_id ?? null };
   },
-  apply(trx, _endpoint, ids, schedule, now) {
-    return requeue(trx, ids, sql`delivery.status = ${STATUS.fail}`, schedule, now);
+  apply(trx, endpoint, ids, schedule, now) {
+    return requeue(trx, endpoint, ids, sql`delivery.status = ${STATUS.fail}`, schedule, now);
   },
 };
 
@@ -217,8 +220,8 @@ const bulkReplay: ReplayJob = {
     );
     return { ids: taken.map((r) => r.id), scanned, last };
   },
-  apply(trx, _endpoint, ids, schedule, now) {
-    return requeue(trx, ids, sql`delivery.status <> ${STATUS.sending}`, schedule, now);
+  apply(trx, endpoint, ids, schedule, now) {
+    return requeue(trx, endpoint, ids, sql`delivery.status <> ${STATUS.sending}`, schedule, now);
   },
 };
 
@@ -297,6 +300,7 @@ const replayMissing: ReplayJob = {
       // A delivery written meanwhile (a live fan-out) wins; this one is not needed.
       .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doNothing())
       .executeTakeFirst();
+    await joinLines(trx, endpoint, ids);
     return Number(result.numInsertedOrUpdatedRows ?? 0n);
   },
 };

@@ -33,6 +33,9 @@ export function endpointOut(row: EndpointRow) {
     filter: fromJson<Record<string, unknown>>(row.filter),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    ordering: row.ordering,
+    fifoOnExhausted: row.fifo_on_exhausted,
+    fifoBatchSize: row.fifo_batch_size,
   };
 }
 

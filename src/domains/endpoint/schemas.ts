@@ -24,6 +24,30 @@ const FilterWarning = Type.Object({
   msg: Type.String(),
 });
 
+/** Herald's ordered delivery (README "Ordered delivery"): FIFO per ordering key, opt in. */
+const Ordering = Type.Union([Type.Literal('fifo'), Type.Literal('none')], {
+  description:
+    'Herald: "fifo" delivers the messages of each `orderingKey` one at a time, in publish order ' +
+    '(different keys in parallel); "none" (the default) delivers as they come.',
+});
+const FifoOnExhausted = Type.Union([Type.Literal('block'), Type.Literal('skip')], {
+  description:
+    'Herald: what a FIFO key does when its oldest message exhausts its retries: "block" (the default) ' +
+    'holds the key until it is recovered or resent; "skip" moves on to the next message.',
+});
+const FifoBatchSize = Type.Integer({
+  minimum: 1,
+  maximum: 100,
+  description:
+    'Herald: up to this many consecutive messages of one key in one request (a JSON array); 1 (the default) ' +
+    'sends one message per request.',
+});
+const orderingFields = {
+  ordering: Type.Optional(Ordering),
+  fifoOnExhausted: Type.Optional(FifoOnExhausted),
+  fifoBatchSize: Type.Optional(FifoBatchSize),
+};
+
 /**
  * Svix's 1.x SDKs send the event filter as `filterTypes` and the rate as `rateLimit`; the
  * 2.x SDKs as `eventTypes` and `throttleRate`. Both spellings are accepted and answered.
@@ -41,6 +65,7 @@ const endpointFields = {
   metadata: Type.Optional(Metadata),
   version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
   filter: Type.Optional(Nullable(PayloadFilter)),
+  ...orderingFields,
 };
 
 export const EndpointIn = Type.Object(
@@ -69,6 +94,7 @@ export const EndpointPatch = Type.Object(
     version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, deprecated: true })),
     secret: Type.Optional(Nullable(Type.String({ pattern: SECRET_PATTERN }))),
     filter: Type.Optional(Nullable(PayloadFilter)),
+    ...orderingFields,
   },
   { $id: 'EndpointPatch' },
 );
@@ -100,6 +126,9 @@ export const EndpointOut = Type.Object(
           'receives declares (a typo, or a field not in the schema yet). The filter is saved all the same.',
       }),
     ),
+    ordering: Type.Optional(Ordering),
+    fifoOnExhausted: Type.Optional(FifoOnExhausted),
+    fifoBatchSize: Type.Optional(FifoBatchSize),
   },
   { $id: 'EndpointOut' },
 );

@@ -5,12 +5,14 @@ import { conflict, invalidField, ValidationError, type ValidationIssue } from '.
 import { encryptPlaintextHeaders, storeHeaders } from '../../signing/endpoint-headers.js';
 import { storeSecrets } from '../../signing/endpoint-secrets.js';
 import { generateEndpointSecret, parseEndpointSecret } from '../../signing/secrets.js';
+import type { EndpointOrdering, FifoOnExhausted } from '../../store/schema.js';
 import { fromJson } from '../common/json.js';
 import { isUniqueViolation } from '../common/sql-errors.js';
 import { checkEventTypeFilter, requestedFilter } from '../event-type/filter-rule.js';
 import { checkCustomHeaders } from './custom-headers.js';
 import { disableEndpoint, enableEndpoint } from './disable.js';
 import { type FilterWarning, filterWarnings, readRequestFilter, storedFilter } from './filter-check.js';
+import { writeEndpoint } from './ordering.js';
 import type { EndpointRow } from './repo.js';
 
 /** An endpoint's settable fields, with either SDK major's spelling already folded into one. */
@@ -31,6 +33,9 @@ export interface EndpointFields {
   headers?: Record<string, string> | null;
   /** Herald's payload filter; null clears it, undefined keeps it (an SDK's PUT cannot send it). */
   filter?: Record<string, unknown> | null;
+  ordering?: EndpointOrdering;
+  fifoOnExhausted?: FifoOnExhausted;
+  fifoBatchSize?: number;
 }
 
 /** An endpoint as written, with what its filter's schema check found. */
@@ -119,6 +124,9 @@ export async function createEndpoint(
     updated_at: now,
     version: fields.version ?? 1,
     filter: storedFilter(fields.filter ?? null),
+    ordering: fields.ordering ?? 'none',
+    fifo_on_exhausted: fields.fifoOnExhausted ?? 'block',
+    fifo_batch_size: fields.fifoBatchSize ?? 1,
   };
   await ctx.store.db.insertInto('endpoint').values(row).execute().catch(uidConflict);
   return { row, filterWarnings: await warningsFor(ctx, row) };
@@ -151,18 +159,18 @@ export async function updateEndpoint(
   if (fields.version !== undefined) changes.version = fields.version;
   if (fields.filter !== undefined) changes.filter = storedFilter(fields.filter);
   if (fields.secret) changes.secrets = storeSecrets(ctx.keyring, normalizedSecret(fields.secret));
+  // Herald's own fields keep their value when left out, on PUT too: an SDK that does not know them
+  // must not turn ordering off by updating the URL.
+  if (fields.ordering !== undefined) changes.ordering = fields.ordering;
+  if (fields.fifoOnExhausted !== undefined) changes.fifo_on_exhausted = fields.fifoOnExhausted;
+  if (fields.fifoBatchSize !== undefined) changes.fifo_batch_size = fields.fifoBatchSize;
   // Headers an earlier version kept in plaintext are encrypted on the endpoint's next write.
   const headers =
     fields.headers === undefined
       ? encryptPlaintextHeaders(ctx.keyring, row.headers)
       : storeHeaders(ctx.keyring, fields.headers ?? {});
   if (headers !== row.headers) changes.headers = headers;
-  await ctx.store.db
-    .updateTable('endpoint')
-    .set(changes)
-    .where('id', '=', row.id)
-    .execute()
-    .catch(uidConflict);
+  await writeEndpoint(ctx, row.id, changes, row.ordering).catch(uidConflict);
   const next = await applyDisabled(ctx, { ...row, ...changes }, row, fields.disabled, now);
   return { row: next, filterWarnings: await warningsFor(ctx, next) };
 }

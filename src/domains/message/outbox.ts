@@ -1,7 +1,8 @@
+import { sql, type Transaction } from 'kysely';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
 import { classifyStoreError } from '../../store/faults.js';
-import { STATUS, TRIGGER } from '../../store/schema.js';
+import { type Database, STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { CompiledFilters } from './filter-evaluation.js';
 import type { MessageRow } from './repo.js';
@@ -163,22 +164,26 @@ async function writeBatch(
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
       .selectFrom('endpoint')
-      .select(['id', 'app_id', 'disabled', 'event_types', 'channels', 'filter'])
+      .select(['id', 'app_id', 'disabled', 'event_types', 'channels', 'filter', 'ordering'])
       .where('app_id', 'in', appIds)
       .execute()
       .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e, filters) })));
+    // Publish order: PostgreSQL draws it from a sequence (the column's default), so it holds
+    // across API processes; SQLite, with one writer, counts in this transaction.
+    const first = store.dialect === 'sqlite' ? await reserveSqliteSeq(trx, entries.length) : 0;
     // ON CONFLICT DO NOTHING: a taken eventId skips its message instead of failing the batch.
     const inserted = await trx
       .insertInto('message')
-      .values(entries.map((e) => e.row))
+      .values(entries.map((e, i) => (first > 0 ? { ...e.row, seq: first + i } : e.row)))
       .onConflict((oc) => oc.doNothing())
-      .returning('id')
+      .returning(['id', sql<number>`seq`.as('seq')])
       .execute();
-    const stored = new Set(inserted.map((r) => r.id));
+    const stored = new Map(inserted.map((r) => [r.id, Number(r.seq)]));
     const deliveries = [];
     const fanOuts: number[] = [];
     for (const { row, onlyEndpointId, channels, payload, deliverAt } of entries) {
-      if (!stored.has(row.id)) {
+      const seq = stored.get(row.id);
+      if (seq === undefined) {
         fanOuts.push(-1);
         continue;
       }
@@ -205,6 +210,8 @@ async function writeBatch(
           next_attempt_at: e.disabled ? null : dueAt,
           created_at: row.created_at,
           updated_at: row.created_at,
+          ordering_key: e.ordering === 'fifo' ? (row.ordering_key ?? '') : null,
+          seq,
         });
       }
       fanOuts.push(fanOut);
@@ -217,4 +224,15 @@ async function writeBatch(
     }
     return fanOuts;
   });
+}
+
+/** Takes `count` numbers of SQLite's publish counter (0009); returns the first. */
+async function reserveSqliteSeq(trx: Transaction<Database>, count: number): Promise<number> {
+  const { value } = await trx
+    .updateTable('sequence')
+    .set((eb) => ({ value: eb('value', '+', count) }))
+    .where('name', '=', 'message')
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return Number(value) - count + 1;
 }

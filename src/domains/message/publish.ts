@@ -20,6 +20,8 @@ export interface PublishInput {
   /** `rawPayload`: the exact text to send instead of `payload` serialized (as in Svix). */
   transformationsParams?: Record<string, unknown> | null;
   traceParent?: string | null;
+  /** Herald: the ordering key for FIFO endpoints (absent: the endpoint's default key). */
+  orderingKey?: string | null;
   /** The publishing request's id (`x-request-id`), logged with every attempt. */
   requestId?: string | null;
   /**
@@ -84,7 +86,8 @@ export function publishedJson(published: Published, withContent = true): string 
   return (
     `{"id":${JSON.stringify(row.id)},"eventType":${JSON.stringify(row.event_type)},"payload":${payload},` +
     `"timestamp":${JSON.stringify(iso(row.created_at))},"eventId":${JSON.stringify(row.event_id)},` +
-    `"channels":${row.channels ?? 'null'},"tags":${row.tags ?? 'null'},"deliverAt":${JSON.stringify(iso(deliverAt))}}`
+    `"channels":${row.channels ?? 'null'},"tags":${row.tags ?? 'null'},"deliverAt":${JSON.stringify(iso(deliverAt))}` +
+    (row.ordering_key === null ? '}' : `,"orderingKey":${JSON.stringify(row.ordering_key)}}`)
   );
 }
 
@@ -223,6 +226,7 @@ async function prepareMessage(
     created_at: now,
     payload_expires_at: now + retentionMs,
     trace_parent: input.traceParent ?? null,
+    ordering_key: input.orderingKey ?? null,
   };
   const entry: OutboxEntry = {
     row: { ...row, request_id: input.requestId ?? null },

@@ -43,6 +43,7 @@ export function messageOut(row: MessageRow, withContent = true, deliverAt: numbe
     tags: fromJson<string[]>(row.tags),
     timestamp: iso(row.created_at),
     deliverAt: iso(deliverAt),
+    ...(row.ordering_key !== null && { orderingKey: row.ordering_key }),
   };
 }
 
@@ -57,6 +58,7 @@ export const MESSAGE_META_COLUMNS = [
   'message.created_at',
   'message.payload_expires_at',
   'message.trace_parent',
+  'message.ordering_key',
 ] as const;
 
 /**

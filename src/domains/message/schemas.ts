@@ -17,6 +17,18 @@ export const Tags = Type.Array(Type.String({ maxLength: 128, pattern: TAG_PATTER
   uniqueItems: true,
 });
 
+/**
+ * Herald: the key whose messages a FIFO endpoint delivers one at a time, in publish order. Absent
+ * = the endpoint's single default key; an endpoint with `ordering: "none"` ignores it.
+ */
+export const OrderingKey = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  description:
+    'Herald: messages with the same key are delivered one at a time, in publish order, to endpoints with ' +
+    '`ordering: "fifo"`; different keys proceed in parallel. Absent: the endpoint\'s default key.',
+});
+
 export const MessageIn = Type.Object(
   {
     eventId: Type.Optional(Nullable(Uid)),
@@ -31,6 +43,7 @@ export const MessageIn = Type.Object(
     deliverAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
     payloadRetentionPeriod: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 90, default: 90 }))),
     payloadRetentionHours: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2160 }))),
+    orderingKey: Type.Optional(Nullable(OrderingKey)),
   },
   {
     $id: 'MessageIn',
@@ -79,6 +92,7 @@ export const MessageOut = Type.Object(
         { description: "Herald: how many of the message's deliveries (one per endpoint) are in each state." },
       ),
     ),
+    orderingKey: Type.Optional(OrderingKey),
   },
   { $id: 'MessageOut' },
 );

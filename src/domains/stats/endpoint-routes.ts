@@ -46,6 +46,23 @@ export const EndpointStatsSchema = Type.Object(
     ),
     lastHour: WindowStats,
     lastDay: WindowStats,
+    ordering: Type.Object(
+      {
+        waitingKeys: Type.Integer({ description: 'Ordering keys with a message owed.' }),
+        blockedKeys: Type.Integer({
+          description:
+            'Ordering keys held behind a message that exhausted its retries (fifoOnExhausted: block).',
+        }),
+        oldestBlocked: Nullable(
+          Type.Object({
+            msgId: Type.String(),
+            orderingKey: Nullable(Type.String({ description: 'Null for the default key.' })),
+            blockedSince: Nullable(Type.String({ format: 'date-time' })),
+          }),
+        ),
+      },
+      { description: 'Herald addition: the ordering keys of a FIFO endpoint (zeros for other endpoints).' },
+    ),
   },
   { $id: 'EndpointStats' },
 );

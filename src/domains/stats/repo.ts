@@ -4,6 +4,7 @@ import { notFound } from '../../errors.js';
 import { type Database, DELIVERY_STATE_TEXT, STATUS } from '../../store/schema.js';
 import { iso } from '../common/json.js';
 import type { EndpointRow } from '../endpoint/repo.js';
+import { type OrderingStats, orderingStats } from './ordering.js';
 import { type StatsWindow, WINDOWS } from './schemas.js';
 
 const HOUR_MS = 3_600_000;
@@ -35,6 +36,7 @@ export interface EndpointStats {
   deliveryStateSince: string | null;
   lastHour: WindowStats;
   lastDay: WindowStats;
+  ordering: OrderingStats;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function endpointStats(
       const counts = await deliveryCounts(trx, endpoint.id, range.since, range.until);
       const lastHour = await windowStats(trx, endpoint.id, now, HOUR_MS);
       const lastDay = await windowStats(trx, endpoint.id, now, DAY_MS);
+      const ordering = await orderingStats(trx, endpoint.id);
       return {
         ...counts,
         consecutiveFailures: Number(health.consecutive_failures),
@@ -151,6 +154,7 @@ export async function endpointStats(
         deliveryStateSince: iso(health.delivery_state_at),
         lastHour,
         lastDay,
+        ordering,
       };
     });
 }

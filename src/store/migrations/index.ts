@@ -7,6 +7,7 @@ import * as m0005 from './0005_worker_heartbeat.js';
 import * as m0006 from './0006_fair_claim.js';
 import * as m0007 from './0007_endpoint_version.js';
 import * as m0008 from './0008_endpoint_filter.js';
+import * as m0009 from './0009_ordered_delivery.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '0006_fair_claim': m0006,
   '0007_endpoint_version': m0007,
   '0008_endpoint_filter': m0008,
+  '0009_ordered_delivery': m0009,
 };
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

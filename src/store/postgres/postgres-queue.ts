@@ -7,6 +7,7 @@ import {
   FairClaim,
   fairOrder,
 } from '../fair-claim.js';
+import { headsWanted, KeyRotation, type LineHead, probeBudget, runLength, runRanks } from '../fifo-claim.js';
 import type {
   ClaimedDelivery,
   DeliveryOutcome,
@@ -21,8 +22,18 @@ import { type Database, STATUS } from '../schema.js';
  * so concurrent workers never wait on each other's rows, joined with what the send needs);
  * completion writes a whole batch with three statements in one transaction.
  */
+/** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
+const FIFO_BATCH_SIZE = sql.raw(
+  `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS "fifoBatchSize"`,
+);
+
+/** The columns of a claimed delivery that ordered delivery reads (src/store/fifo-claim.ts). */
+const FIFO_COLUMNS = sql.raw(`c.ordering_key AS "orderingKey", e.fifo_on_exhausted AS "fifoOnExhausted",
+  e.fifo_batch_size AS "fifoBatchSize"`);
+
 export class PostgresQueue implements QueueStore {
   readonly #rotation = new ClaimRotation();
+  readonly #keyRotation = new KeyRotation();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -46,10 +57,16 @@ export class PostgresQueue implements QueueStore {
     only?: readonly string[],
   ): Promise<ClaimedDelivery[]> {
     const due = only ? await this.#dueAmong(only, now) : await this.#dueEndpoints(now);
+    const fifo = new Map(due.map((e) => [e.endpointId, e.fifoBatchSize ?? null]));
     const fair = new FairClaim(due, limit, shares, this.#rotation);
     const claimed: ClaimedDelivery[] = [];
     for (let plan = fair.plan(); plan; plan = fair.plan()) {
-      const round = await this.#claimRound(plan, owner, now, leaseUntil);
+      const unordered = plan.filter((t) => fifo.get(t.endpointId) === null);
+      const round = unordered.length > 0 ? await this.#claimRound(unordered, owner, now, leaseUntil) : [];
+      for (const t of plan) {
+        const batchSize = fifo.get(t.endpointId) ?? null;
+        if (batchSize !== null) round.push(...(await this.#claimFifo(t, batchSize, owner, now, leaseUntil)));
+      }
       const got = new Map<string, number>();
       for (const row of round) got.set(row.endpointId, (got.get(row.endpointId) ?? 0) + 1);
       claimed.push(...round);
@@ -73,7 +90,8 @@ export class PostgresQueue implements QueueStore {
           ORDER BY endpoint_id, due_at LIMIT 1
         ) next
       )
-      SELECT owed.id AS "endpointId", e.app_id AS "appId" FROM owed JOIN endpoint e ON e.id = owed.id
+      SELECT owed.id AS "endpointId", e.app_id AS "appId", ${FIFO_BATCH_SIZE}
+      FROM owed JOIN endpoint e ON e.id = owed.id
       WHERE owed.due_at <= ${now}`.execute(this.db);
     return due;
   }
@@ -81,7 +99,7 @@ export class PostgresQueue implements QueueStore {
   /** Those of `ids` with a due row: one probe each. */
   async #dueAmong(ids: readonly string[], now: number): Promise<DueEndpoint[]> {
     const { rows } = await sql<DueEndpoint>`
-      SELECT e.id AS "endpointId", e.app_id AS "appId" FROM endpoint e
+      SELECT e.id AS "endpointId", e.app_id AS "appId", ${FIFO_BATCH_SIZE} FROM endpoint e
       WHERE e.id = ANY(${[...ids]}::text[])
         AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= ${now})`.execute(
       this.db,
@@ -111,8 +129,8 @@ export class PostgresQueue implements QueueStore {
         -- per claim (700 ms a claim once history builds up: the drain fell to 0.06-0.3 x B0). The array
         -- makes it look each row up by primary key.
         FROM due WHERE d.id = due.id AND d.id = ANY(ARRAY(SELECT id FROM due))
-        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, due.previous_owner,
-          due.due_at AS previous_due_at
+        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, d.ordering_key,
+          due.previous_owner, due.due_at AS previous_due_at
       )
       SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
         c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
@@ -120,7 +138,7 @@ export class PostgresQueue implements QueueStore {
         c.previous_owner IS NOT NULL AS reclaimed, c.previous_due_at AS "previousDueAt",
         e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
         e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
-        e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt"
+        e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt", ${FIFO_COLUMNS}
       FROM claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
       JOIN application a ON a.id = c.app_id
       ORDER BY c.endpoint_id, c.previous_due_at`.execute(this.db);
@@ -140,6 +158,102 @@ export class PostgresQueue implements QueueStore {
     ).map((r) => r.row);
   }
 
+  /**
+   * A FIFO endpoint's part of a claim round (src/store/fifo-claim.ts): its keys walked in
+   * `delivery_line` by a recursive skip-scan (one probe per key, unlocked), then the due heads
+   * locked `SKIP LOCKED` with their due time checked again under the lock (a head another worker
+   * leased or finished meanwhile drops out, and its key with it), a run taken behind each, leased
+   * and joined with what the send needs.
+   */
+  async #claimFifo(
+    take: EndpointTake,
+    batchSize: number,
+    owner: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<ClaimedDelivery[]> {
+    const endpointId = take.endpointId;
+    const after = this.#keyRotation.keyAfter(endpointId);
+    const wanted = headsWanted(take.take, batchSize);
+    const budget = probeBudget(take.take);
+    const heads = await this.#walkHeads(endpointId, now, after, undefined, wanted, budget);
+    if (after !== undefined && heads.length < wanted)
+      heads.push(
+        ...(await this.#walkHeads(endpointId, now, undefined, after, wanted - heads.length, budget)),
+      );
+    if (heads.length === 0) return [];
+    this.#keyRotation.advance(endpointId, heads);
+    const n = runLength(take.take, heads.length, batchSize);
+    const { rows } = await sql<ClaimedDelivery & { pos: number }>`
+      WITH heads AS (
+        SELECT d.id, d.ordering_key, d.seq FROM delivery d
+        WHERE d.id = ANY(${heads.map((h) => h.id)}::text[]) AND d.due_at <= ${now} AND d.ordering_key IS NOT NULL
+        FOR UPDATE SKIP LOCKED
+      ), run AS (
+        SELECT r.id, r.previous_owner, r.pos FROM heads h CROSS JOIN LATERAL (
+          SELECT x.id, x.previous_owner, x.pos FROM (
+            SELECT y.id, y.lease_owner AS previous_owner, (row_number() OVER (ORDER BY y.seq))::int - 1 AS pos,
+              bool_and(y.due_at IS NOT NULL AND y.due_at <= ${now}) OVER (ORDER BY y.seq) AS all_due
+            FROM (
+              SELECT id, lease_owner, seq, due_at FROM delivery
+              WHERE endpoint_id = ${endpointId} AND ordering_key = h.ordering_key AND seq >= h.seq
+              ORDER BY ordering_key, seq LIMIT ${n}
+            ) y
+          ) x WHERE x.all_due
+        ) r
+      ), claimed AS (
+        UPDATE delivery d SET due_at = ${leaseUntil}, lease_owner = ${owner}, status = ${STATUS.sending}, updated_at = ${now}
+        FROM run WHERE d.id = run.id AND d.id = ANY(ARRAY(SELECT id FROM run))
+        RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, d.ordering_key, d.seq,
+          run.previous_owner, run.pos
+      )
+      SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
+        c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
+        m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent", m.request_id AS "requestId",
+        c.previous_owner IS NOT NULL AS reclaimed, c.pos,
+        e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
+        e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
+        e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt", ${FIFO_COLUMNS}
+      FROM claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
+      JOIN application a ON a.id = c.app_id
+      ORDER BY c.ordering_key, c.seq`.execute(this.db);
+    const runs = new Map<string | null, ClaimedDelivery[]>();
+    for (const { pos: _, ...row } of rows) {
+      const run = runs.get(row.orderingKey);
+      if (run) run.push(row);
+      else runs.set(row.orderingKey, [row]);
+    }
+    const ranks = runRanks([...runs.values()]);
+    return [...ranks.keys()].sort((a, b) => (ranks.get(a) as number) - (ranks.get(b) as number));
+  }
+
+  /** One pass of the key walk: heads of keys after `after` up to `until`, the due ones. */
+  async #walkHeads(
+    endpointId: string,
+    now: number,
+    after: string | undefined,
+    until: string | undefined,
+    wanted: number,
+    budget: number,
+  ): Promise<LineHead[]> {
+    const lower = after === undefined ? sql`` : sql`AND ordering_key > ${after}`;
+    const upper = until === undefined ? sql`` : sql`AND ordering_key <= ${until}`;
+    const probe = (from: ReturnType<typeof sql>) => sql`
+      SELECT ordering_key, id, seq, coalesce(due_at <= ${now}, false) AS due FROM delivery
+      WHERE endpoint_id = ${endpointId} AND ordering_key IS NOT NULL ${from} ${upper}
+      ORDER BY ordering_key, seq LIMIT 1`;
+    const { rows } = await sql<LineHead>`
+      WITH RECURSIVE walk(key, id, seq, due, n, found) AS (
+        (SELECT ordering_key, id, seq, due, 1, due::int FROM (${probe(lower)}) first)
+        UNION ALL
+        SELECT nx.ordering_key, nx.id, nx.seq, nx.due, walk.n + 1, walk.found + nx.due::int
+        FROM walk CROSS JOIN LATERAL (${probe(sql`AND ordering_key > walk.key`)}) nx
+        WHERE walk.n < ${budget} AND walk.found < ${wanted}
+      )
+      SELECT key, id, seq::float8 AS seq FROM walk WHERE due LIMIT ${wanted}`.execute(this.db);
+    return rows;
+  }
+
   async complete(
     outcomes: DeliveryOutcome[],
     health: EndpointHealth[],
@@ -152,13 +266,15 @@ export class PostgresQueue implements QueueStore {
       if (attempts.length > 0) {
         await sql`
           INSERT INTO attempt (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
-            response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at)
+            response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at,
+            batch_msg_ids)
           SELECT id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
-            response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at
+            response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at,
+            batch_msg_ids
           FROM json_to_recordset(${JSON.stringify(attempts)}::json) AS a(id text, msg_id text, endpoint_id text,
             app_id text, url text, status int, response_status_code int, response text, response_headers text,
             request_headers text, duration_ms int, error_class text, error_message text, trigger_type int,
-            created_at bigint)`.execute(trx);
+            created_at bigint, batch_msg_ids text)`.execute(trx);
       }
       if (outcomes.length > 0) {
         const rows = outcomes.map((o) => ({
@@ -168,12 +284,15 @@ export class PostgresQueue implements QueueStore {
           attempt_count: o.attemptCount,
           due_at: o.dueAt,
           next_attempt_at: o.nextAttemptAt,
+          leaves_line: o.leavesLine === true,
         }));
         await sql`
           UPDATE delivery d SET status = u.status, attempt_count = u.attempt_count, due_at = u.due_at,
-            next_attempt_at = u.next_attempt_at, lease_owner = NULL, updated_at = ${now}
+            next_attempt_at = u.next_attempt_at, lease_owner = NULL, updated_at = ${now},
+            ordering_key = CASE WHEN u.leaves_line THEN NULL ELSE d.ordering_key END
           FROM json_to_recordset(${JSON.stringify(rows)}::json)
-            AS u(id text, owner text, status int, attempt_count int, due_at bigint, next_attempt_at bigint)
+            AS u(id text, owner text, status int, attempt_count int, due_at bigint, next_attempt_at bigint,
+              leaves_line boolean)
           WHERE d.id = u.id AND d.lease_owner = u.owner`.execute(trx);
       }
       if (health.length === 0) return [];

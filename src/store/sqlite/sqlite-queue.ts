@@ -8,6 +8,7 @@ import {
   FairClaim,
   fairOrder,
 } from '../fair-claim.js';
+import { headsWanted, KeyRotation, type LineHead, probeBudget, runLength, runRanks } from '../fifo-claim.js';
 import type {
   ClaimedDelivery,
   DeliveryOutcome,
@@ -22,7 +23,11 @@ const CLAIMED_COLUMNS = `
   d.trigger_type AS triggerType, m.event_type AS eventType, m.event_id AS eventId, m.payload,
   m.created_at AS msgCreatedAt, m.trace_parent AS traceParent, m.request_id AS requestId, e.url, e.uid AS endpointUid, a.uid AS appUid,
   e.headers AS endpointHeaders, e.secrets AS endpointSecrets, e.disabled AS endpointDisabled,
-  e.throttle_rate AS endpointThrottleRate, e.updated_at AS endpointUpdatedAt`;
+  e.throttle_rate AS endpointThrottleRate, e.updated_at AS endpointUpdatedAt, d.ordering_key AS orderingKey,
+  e.fifo_on_exhausted AS fifoOnExhausted, e.fifo_batch_size AS fifoBatchSize`;
+
+/** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
+const FIFO_BATCH_SIZE = `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS fifoBatchSize`;
 
 /**
  * The queue's hot paths on SQLite, as prepared statements run in synchronous
@@ -129,11 +134,12 @@ function prepareStatements(raw: SqliteDatabase.Database) {
               ORDER BY endpoint_id LIMIT 1)
       FROM owed WHERE owed.id IS NOT NULL
     )
-    SELECT owed.id AS endpointId, e.app_id AS appId FROM owed JOIN endpoint e ON e.id = owed.id
+    SELECT owed.id AS endpointId, e.app_id AS appId, ${FIFO_BATCH_SIZE}
+    FROM owed JOIN endpoint e ON e.id = owed.id
     WHERE (SELECT min(due_at) FROM delivery WHERE endpoint_id = owed.id AND due_at IS NOT NULL) <= @now`);
   // Or only the endpoints named (a publish's), each kept if it has a due row: one probe each.
   const dueAmong = raw.prepare(`
-    SELECT e.id AS endpointId, e.app_id AS appId FROM endpoint e
+    SELECT e.id AS endpointId, e.app_id AS appId, ${FIFO_BATCH_SIZE} FROM endpoint e
     WHERE e.id IN (SELECT value FROM json_each(@only))
       AND EXISTS (SELECT 1 FROM delivery d WHERE d.endpoint_id = e.id AND d.due_at IS NOT NULL AND d.due_at <= @now)`);
   // ...then each planned endpoint's earliest due rows, a range of the same index.
@@ -150,12 +156,14 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     WHERE d.id IN (SELECT value FROM json_each(@ids))`);
   const insertAttempt = raw.prepare(`
     INSERT INTO attempt (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
-      response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at)
+      response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at, batch_msg_ids)
     VALUES (@id, @msg_id, @endpoint_id, @app_id, @url, @status, @response_status_code, @response,
-      @response_headers, @request_headers, @duration_ms, @error_class, @error_message, @trigger_type, @created_at)`);
+      @response_headers, @request_headers, @duration_ms, @error_class, @error_message, @trigger_type, @created_at,
+      @batch_msg_ids)`);
   const updateDelivery = raw.prepare(`
     UPDATE delivery SET status = @status, attempt_count = @attemptCount, due_at = @dueAt,
-      next_attempt_at = @nextAttemptAt, lease_owner = NULL, updated_at = @now
+      next_attempt_at = @nextAttemptAt, lease_owner = NULL, updated_at = @now,
+      ordering_key = CASE WHEN @leavesLine = 1 THEN NULL ELSE ordering_key END
     WHERE id = @deliveryId AND lease_owner = @owner`);
   const updateHealth = raw.prepare(`
     UPDATE endpoint SET
@@ -171,6 +179,8 @@ function prepareStatements(raw: SqliteDatabase.Database) {
       delivery_state = COALESCE(@deliveryState, delivery_state)
     WHERE id = @endpointId
     RETURNING id AS endpointId, first_failure_at AS firstFailureAt, consecutive_failures AS consecutiveFailures`);
+
+  const fifoRows = prepareFifoClaim(raw);
 
   return {
     heartbeat: prepareHeartbeat(raw),
@@ -197,6 +207,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         const owed = (
           only === null ? dueEndpoints.all({ now }) : dueAmong.all({ only, now })
         ) as DueEndpoint[];
+        const fifo = new Map(owed.map((e) => [e.endpointId, e.fifoBatchSize ?? null]));
         const fair = new FairClaim(owed, limit, shares, rotation);
         type Due = { id: string; previousOwner: string | null; take: EndpointTake; rank: number };
         const due: Due[] = [];
@@ -204,14 +215,15 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           const round: Due[] = [];
           const got = new Map<string, number>();
           for (const take of plan) {
-            const rows = dueIds.all({ endpointId: take.endpointId, now, take: take.take }) as {
-              id: string;
-              previousOwner: string | null;
-            }[];
+            const batchSize = fifo.get(take.endpointId) ?? null;
+            const rows =
+              batchSize === null
+                ? (dueIds.all({ endpointId: take.endpointId, now, take: take.take }) as DueRow[]).map(
+                    (row, rank) => ({ row, rank }),
+                  )
+                : fifoRows(take.endpointId, take.take, batchSize, now);
             got.set(take.endpointId, rows.length);
-            rows.forEach((row, rank) => {
-              round.push({ ...row, take, rank });
-            });
+            for (const { row, rank } of rows) round.push({ ...row, take, rank });
           }
           // Leased at once, so the next round's reads pass over them.
           claimIds.run({ owner, now, leaseUntil, ids: JSON.stringify(round.map((r) => r.id)) });
@@ -247,6 +259,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         for (const outcome of outcomes) {
           if (outcome.attempt) insertAttempt.run(outcome.attempt);
           updateDelivery.run({
+            leavesLine: outcome.leavesLine ? 1 : 0,
             status: outcome.status,
             attemptCount: outcome.attemptCount,
             dueAt: outcome.dueAt,
@@ -266,6 +279,64 @@ function prepareStatements(raw: SqliteDatabase.Database) {
           .filter((h) => h !== undefined);
       },
     ),
+  };
+}
+
+type DueRow = { id: string; previousOwner: string | null };
+
+/**
+ * A FIFO endpoint's part of a claim (src/store/fifo-claim.ts): its keys walked in `delivery_line`,
+ * one probe per key, and a run taken behind each due head. Synchronous, inside the claim's
+ * transaction: SQLite has one writer, so no other claim can see these heads before they are leased.
+ */
+function prepareFifoClaim(raw: SqliteDatabase.Database) {
+  const head = `SELECT ordering_key AS key, id, seq, due_at AS dueAt FROM delivery
+    WHERE endpoint_id = @endpointId AND ordering_key IS NOT NULL`;
+  const firstHead = raw.prepare(`${head} ORDER BY ordering_key, seq LIMIT 1`);
+  const nextHead = raw.prepare(`${head} AND ordering_key > @after ORDER BY ordering_key, seq LIMIT 1`);
+  const run = raw.prepare(`
+    SELECT id, lease_owner AS previousOwner, due_at AS dueAt FROM delivery
+    WHERE endpoint_id = @endpointId AND ordering_key = @key AND seq >= @seq ORDER BY seq LIMIT @n`);
+  const rotation = new KeyRotation();
+  type Head = { key: string; id: string; seq: number; dueAt: number | null };
+  const isDue = (dueAt: number | null, now: number) => dueAt !== null && dueAt <= now;
+
+  return (endpointId: string, take: number, batchSize: number, now: number) => {
+    const after = rotation.keyAfter(endpointId);
+    const wanted = headsWanted(take, batchSize);
+    let budget = probeBudget(take);
+    const heads: LineHead[] = [];
+    // From after the key served last to the end, then from the start up to that key.
+    const passes =
+      after === undefined
+        ? [[undefined, undefined]]
+        : [
+            [after, undefined],
+            [undefined, after],
+          ];
+    for (const [from, until] of passes) {
+      let cursor = from;
+      while (heads.length < wanted && budget-- > 0) {
+        const found = (
+          cursor === undefined ? firstHead.get({ endpointId }) : nextHead.get({ endpointId, after: cursor })
+        ) as Head | undefined;
+        if (!found || (until !== undefined && found.key > until)) break;
+        if (isDue(found.dueAt, now)) heads.push({ key: found.key, id: found.id, seq: found.seq });
+        cursor = found.key;
+      }
+    }
+    rotation.advance(endpointId, heads);
+    const n = runLength(take, heads.length, batchSize);
+    const runs = heads.map((h) => {
+      const rows = run.all({ endpointId, key: h.key, seq: h.seq, n }) as (DueRow & {
+        dueAt: number | null;
+      })[];
+      // A run stops at the first delivery that is not due: nothing may overtake it.
+      const cut = rows.findIndex((r) => !isDue(r.dueAt, now));
+      return (cut < 0 ? rows : rows.slice(0, cut)).map(({ id, previousOwner }) => ({ id, previousOwner }));
+    });
+    const ranks = runRanks(runs);
+    return runs.flat().map((row) => ({ row, rank: ranks.get(row) as number }));
   };
 }
 

@@ -27,13 +27,18 @@ export interface QueueFixture {
       firstFailureAt?: number | null;
       uid?: string;
       headers?: Record<string, string>;
+      ordering?: 'fifo' | 'none';
+      fifoBatchSize?: number;
     },
   ): Promise<string>;
-  /** A message and its delivery to `endpointId`, due at `dueAt` (default: now); returns the delivery id. */
+  /**
+   * A message and its delivery to `endpointId`, due at `dueAt` (default: now); returns the delivery
+   * id. With `orderingKey` it is in that key's line, published after every earlier one.
+   */
   delivery(
     appId: string,
     endpointId: string,
-    fields?: { dueAt?: number | null; leaseOwner?: string },
+    fields?: { dueAt?: number | null; leaseOwner?: string; orderingKey?: string; status?: number },
   ): Promise<string>;
   /** The delivery row as stored. */
   row(deliveryId: string): Promise<{
@@ -43,6 +48,7 @@ export interface QueueFixture {
     attempt_count: number;
     next_attempt_at: number | null;
     msg_id: string;
+    ordering_key: string | null;
   }>;
   /** The endpoint's health columns as stored. */
   endpointHealth(
@@ -63,6 +69,7 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
   await store.migrate();
   const { db } = store;
   const others: Store[] = [];
+  let published = 0;
   return {
     store,
     url: database.url,
@@ -109,11 +116,14 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
           last_failure_at: null,
           created_at: now,
           updated_at: now,
+          ordering: fields.ordering ?? 'none',
+          fifo_batch_size: fields.fifoBatchSize ?? 1,
         })
         .execute();
       return id;
     },
     async delivery(appId, endpointId, fields = {}) {
+      const seq = ++published;
       const now = Date.now();
       const msgId = newId('msg');
       await db
@@ -129,6 +139,8 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
           created_at: now,
           payload_expires_at: now + 86_400_000,
           trace_parent: null,
+          ordering_key: fields.orderingKey ?? null,
+          seq,
         })
         .execute();
       const id = newId('dlv');
@@ -139,7 +151,7 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
           msg_id: msgId,
           endpoint_id: endpointId,
           app_id: appId,
-          status: fields.leaseOwner ? STATUS.sending : STATUS.pending,
+          status: fields.status ?? (fields.leaseOwner ? STATUS.sending : STATUS.pending),
           attempt_count: 0,
           due_at: fields.dueAt === undefined ? now : fields.dueAt,
           lease_owner: fields.leaseOwner ?? null,
@@ -147,6 +159,8 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
           next_attempt_at: null,
           created_at: now,
           updated_at: now,
+          ordering_key: fields.orderingKey ?? null,
+          seq,
         })
         .execute();
       return id;
@@ -154,7 +168,15 @@ export async function openQueueFixture(backend: Backend): Promise<QueueFixture> 
     async row(deliveryId) {
       return db
         .selectFrom('delivery')
-        .select(['status', 'due_at', 'lease_owner', 'attempt_count', 'next_attempt_at', 'msg_id'])
+        .select([
+          'status',
+          'due_at',
+          'lease_owner',
+          'attempt_count',
+          'next_attempt_at',
+          'msg_id',
+          'ordering_key',
+        ])
         .where('id', '=', deliveryId)
         .executeTakeFirstOrThrow();
     },
@@ -223,6 +245,7 @@ export function attemptOf(claimed: ClaimedDelivery, fields: Partial<AttemptTable
     error_message: null,
     trigger_type: claimed.triggerType,
     created_at: Date.now(),
+    batch_msg_ids: null,
     ...fields,
   };
 }

@@ -42,6 +42,10 @@ export interface EndpointOut {
   filter?: Record<string, unknown> | null;
   /** Herald, on create and update: filter paths no schema of the endpoint's event types declares. */
   filterWarnings?: { loc: string[]; msg: string }[];
+  /** Herald: ordered delivery per ordering key. */
+  ordering?: 'none' | 'fifo';
+  fifoOnExhausted?: 'block' | 'skip';
+  fifoBatchSize?: number;
 }
 
 /** Herald: how many of the application's last messages a filter matches, and which. */
@@ -78,6 +82,12 @@ export interface EndpointStats {
   deliveryState?: 'normal' | 'slowed' | 'circuit_open';
   lastHour?: WindowStats;
   lastDay?: WindowStats;
+  /** Herald: a FIFO endpoint's ordering keys. */
+  ordering?: {
+    waitingKeys: number;
+    blockedKeys: number;
+    oldestBlocked: { msgId: string; orderingKey: string | null; blockedSince: string | null } | null;
+  };
 }
 
 export interface MessageOut {

@@ -40,6 +40,12 @@ describe('endpoint form checks', () => {
       expect(validateEndpointForm({ ...VALID, rateLimit: bad }).rateLimit).toMatch(/whole number/);
   });
 
+  it('takes a FIFO batch size from 1 to 100', () => {
+    expect(validateEndpointForm({ ...VALID, fifoBatchSize: '50' }).fifoBatchSize).toBeUndefined();
+    for (const bad of ['0', '101', '', 'ten'])
+      expect(validateEndpointForm({ ...VALID, fifoBatchSize: bad }).fifoBatchSize).toMatch(/1 to 100/);
+  });
+
   it('refuses headers that are malformed, duplicated, empty or set by Herald itself', () => {
     const check = (headers: Array<{ name: string; value: string; sensitive?: boolean }>) =>
       validateEndpointForm({ ...VALID, headers }).headers;
@@ -74,6 +80,9 @@ describe('endpoint request bodies', () => {
           { name: '', value: '' },
         ],
         filter: '{"data.amount": {"$gte": 100}}',
+        ordering: 'fifo',
+        fifoOnExhausted: 'skip',
+        fifoBatchSize: '10',
       }),
     ).toEqual({
       url: 'https://example.com/h',
@@ -82,6 +91,9 @@ describe('endpoint request bodies', () => {
       channels: ['eu', 'us'],
       throttleRate: 20,
       filter: { 'data.amount': { $gte: 100 } },
+      ordering: 'fifo',
+      fifoOnExhausted: 'skip',
+      fifoBatchSize: 10,
       headers: { 'X-Team': 'billing' },
     });
     expect(endpointCreateBody(VALID)).toEqual({
@@ -91,6 +103,9 @@ describe('endpoint request bodies', () => {
       channels: null,
       throttleRate: null,
       filter: null,
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: 1,
     });
   });
 
@@ -103,6 +118,9 @@ describe('endpoint request bodies', () => {
       channels: null,
       throttleRate: null,
       filter: null,
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: 1,
     });
   });
 
@@ -147,6 +165,9 @@ describe('endpoint request bodies', () => {
       channels: 'eu, us',
       rateLimit: '5',
       filter: '{\n  "data.x": 1\n}',
+      ordering: 'none',
+      fifoOnExhausted: 'block',
+      fifoBatchSize: '1',
       headers: [
         { name: 'X-Team', value: 'billing' },
         { name: 'Authorization', value: '', sensitive: true },

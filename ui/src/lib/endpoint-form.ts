@@ -25,10 +25,15 @@ export interface EndpointFormValues {
   headers: HeaderRow[];
   /** The payload filter as JSON text; empty = every message. */
   filter: string;
+  /** Herald's ordered delivery: each ordering key's messages one at a time, in publish order. */
+  ordering: 'none' | 'fifo';
+  fifoOnExhausted: 'block' | 'skip';
+  /** Consecutive messages of one key per request, 1-100. */
+  fifoBatchSize: string;
 }
 
 export type EndpointFormErrors = Partial<
-  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers' | 'filter', string>
+  Record<'url' | 'description' | 'channels' | 'rateLimit' | 'headers' | 'filter' | 'fifoBatchSize', string>
 >;
 
 export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
@@ -39,6 +44,9 @@ export const EMPTY_ENDPOINT_FORM: EndpointFormValues = {
   rateLimit: '',
   headers: [],
   filter: '',
+  ordering: 'none',
+  fifoOnExhausted: 'block',
+  fifoBatchSize: '1',
 };
 
 const CHANNEL = /^[a-zA-Z0-9\-_.:+]+$/;
@@ -83,6 +91,10 @@ export function validateEndpointForm(values: EndpointFormValues): EndpointFormEr
   if (rate && (!/^\d+$/.test(rate) || Number(rate) < 1 || Number(rate) > 65535))
     errors.rateLimit = 'The rate limit is a whole number of messages per second, from 1 to 65535.';
 
+  const batch = values.fifoBatchSize.trim();
+  if (!/^\d+$/.test(batch) || Number(batch) < 1 || Number(batch) > 100)
+    errors.fifoBatchSize = 'The batch size is a whole number of messages, from 1 to 100.';
+
   const headerError = checkHeaders(values.headers);
   if (headerError) errors.headers = headerError;
   const filter = readFilterDraft(values.filter);
@@ -124,6 +136,9 @@ export function endpointCreateBody(values: EndpointFormValues): Record<string, u
     channels: channels.length > 0 ? channels : null,
     throttleRate: values.rateLimit.trim() ? Number(values.rateLimit.trim()) : null,
     filter: filter.kind === 'ok' ? filter.value : null,
+    ordering: values.ordering,
+    fifoOnExhausted: values.fifoOnExhausted,
+    fifoBatchSize: Number(values.fifoBatchSize.trim()),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
@@ -168,6 +183,9 @@ export function formFromEndpoint(
     throttleRate?: number | null;
     rateLimit?: number | null;
     filter?: Record<string, unknown> | null;
+    ordering?: 'none' | 'fifo';
+    fifoOnExhausted?: 'block' | 'skip';
+    fifoBatchSize?: number;
   },
   headers: { headers: Record<string, string>; sensitive: string[] } | null,
 ): EndpointFormValues {
@@ -179,6 +197,9 @@ export function formFromEndpoint(
     channels: (endpoint.channels ?? []).join(', '),
     rateLimit: rate === null ? '' : String(rate),
     filter: filterText(endpoint.filter),
+    ordering: endpoint.ordering ?? 'none',
+    fifoOnExhausted: endpoint.fifoOnExhausted ?? 'block',
+    fifoBatchSize: String(endpoint.fifoBatchSize ?? 1),
     headers: headers
       ? [
           ...Object.entries(headers.headers).map(([name, value]) => ({ name, value })),

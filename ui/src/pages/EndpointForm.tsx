@@ -22,6 +22,9 @@ const FORM_FIELDS = new Set([
   'rateLimit',
   'headers',
   'filter',
+  'ordering',
+  'fifoOnExhausted',
+  'fifoBatchSize',
 ]);
 
 /**
@@ -133,6 +136,7 @@ export function EndpointForm({
           />
         )}
       </Field>
+      <OrderingFields values={values} set={set} error={fieldError('fifoBatchSize', 'fifoBatchSize')} />
       <HeadersEditor
         rows={values.headers}
         onChange={(rows) => set('headers', rows)}
@@ -156,6 +160,70 @@ export function EndpointForm({
         ) : null}
       </div>
     </form>
+  );
+}
+
+/**
+ * Ordered delivery: off (as they come) or FIFO per ordering key, what a key does when its oldest
+ * message exhausts its retries, and the batch size.
+ */
+function OrderingFields({
+  values,
+  set,
+  error,
+}: {
+  values: EndpointFormValues;
+  set<K extends keyof EndpointFormValues>(key: K, value: EndpointFormValues[K]): void;
+  error?: string;
+}) {
+  return (
+    <fieldset className="field">
+      <legend>Ordering</legend>
+      <label className="choice">
+        <input
+          type="radio"
+          name="ordering"
+          checked={values.ordering === 'none'}
+          onChange={() => set('ordering', 'none')}
+        />
+        As they come (fastest)
+      </label>
+      <label className="choice">
+        <input
+          type="radio"
+          name="ordering"
+          checked={values.ordering === 'fifo'}
+          onChange={() => set('ordering', 'fifo')}
+        />
+        In publish order per ordering key (FIFO)
+      </label>
+      {values.ordering === 'fifo' ? (
+        <>
+          <label className="choice">
+            <input
+              type="checkbox"
+              checked={values.fifoOnExhausted === 'skip'}
+              onChange={(e) => set('fifoOnExhausted', e.target.checked ? 'skip' : 'block')}
+            />
+            Skip a message that exhausts its retries (otherwise its key waits until it is recovered)
+          </label>
+          <Field
+            label="Messages per request"
+            hint="Up to 100 consecutive messages of one key sent together as a JSON array. 1: one message per request."
+            error={error}
+          >
+            {(props) => (
+              <input
+                {...props}
+                inputMode="numeric"
+                value={values.fifoBatchSize}
+                onChange={(e) => set('fifoBatchSize', e.target.value)}
+              />
+            )}
+          </Field>
+        </>
+      ) : null}
+    </fieldset>
   );
 }
 

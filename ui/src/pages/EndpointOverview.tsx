@@ -54,8 +54,40 @@ function EndpointHealth({ endpoint, path }: { endpoint: EndpointOut; path: strin
           {stats.error.missingRoute ? 'Statistics are not available on this server.' : stats.error.message}
         </p>
       ) : null}
+      {stats.data?.ordering?.blockedKeys ? <BlockedKeysNote ordering={stats.data.ordering} /> : null}
       {stats.data ? <EndpointStatsList stats={stats.data} /> : null}
     </section>
+  );
+}
+
+/** How the endpoint orders its deliveries, in words. */
+function orderingSummary(endpoint: EndpointOut): string {
+  if (endpoint.ordering !== 'fifo') return 'As they come';
+  const onExhausted =
+    endpoint.fifoOnExhausted === 'skip'
+      ? 'skips a message that exhausts its retries'
+      : 'blocks a key on a message that exhausts its retries';
+  const batch =
+    (endpoint.fifoBatchSize ?? 1) > 1 ? `, up to ${endpoint.fifoBatchSize} messages per request` : '';
+  return `FIFO per ordering key; ${onExhausted}${batch}`;
+}
+
+/** Blocked FIFO keys: how many, and the message to recover or resend to resume the oldest. */
+function BlockedKeysNote({ ordering }: { ordering: NonNullable<EndpointStats['ordering']> }) {
+  const oldest = ordering.oldestBlocked;
+  return (
+    <Note tone="warn">
+      {ordering.blockedKeys} ordering {ordering.blockedKeys === 1 ? 'key is' : 'keys are'} blocked behind a
+      message that exhausted its retries.
+      {oldest ? (
+        <>
+          {' '}
+          Oldest: <code>{oldest.msgId}</code> (key <code>{oldest.orderingKey ?? 'default'}</code>, since{' '}
+          <Time iso={oldest.blockedSince} />
+          ). Recover or resend it to resume its key in order.
+        </>
+      ) : null}
+    </Note>
   );
 }
 
@@ -88,6 +120,14 @@ function EndpointStatsList({ stats }: { stats: EndpointStats }) {
           <dd>
             {stats.lastHour.attempts} attempts, {percent(stats.lastHour.successRatio)} ok, p95{' '}
             {duration(stats.lastHour.latencyMs.p95)}
+          </dd>
+        </div>
+      ) : null}
+      {stats.ordering && (stats.ordering.waitingKeys > 0 || stats.ordering.blockedKeys > 0) ? (
+        <div>
+          <dt>Ordering keys</dt>
+          <dd>
+            {stats.ordering.waitingKeys} waiting, {stats.ordering.blockedKeys} blocked
           </dd>
         </div>
       ) : null}
@@ -138,6 +178,10 @@ function EndpointSettingsSummary({ endpoint, path }: { endpoint: EndpointOut; pa
         <div>
           <dt>Rate limit</dt>
           <dd>{rate ? `${rate} per second` : 'None'}</dd>
+        </div>
+        <div>
+          <dt>Ordering</dt>
+          <dd>{orderingSummary(endpoint)}</dd>
         </div>
         <div>
           <dt>Created</dt>

@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClaimedDelivery } from '../../../src/store/queue.js';
+import { STATUS } from '../../../src/store/schema.js';
+import { BACKENDS } from '../../support/backends.js';
+import { openQueueFixture, outcome, type QueueFixture } from './harness.js';
+
+const LEASE_MS = 60_000;
+
+/** Each key's claimed delivery ids, in the order the claim handed them over. */
+function byKey(claimed: ClaimedDelivery[]): Record<string, string[]> {
+  const keys: Record<string, string[]> = {};
+  for (const d of claimed) {
+    const key = d.orderingKey ?? 'none';
+    keys[key] = [...(keys[key] ?? []), d.id];
+  }
+  return keys;
+}
+
+for (const backend of BACKENDS) {
+  describe(`${backend}: queue ordering (FIFO endpoints)`, () => {
+    let q: QueueFixture;
+    let app: string;
+    let ep: string;
+    beforeEach(async () => {
+      q = await openQueueFixture(backend);
+      app = await q.app();
+      ep = await q.endpoint(app, { ordering: 'fifo' });
+    });
+    afterEach(async () => {
+      await q.close();
+    });
+
+    /** `count` deliveries of `key`, published in that order. */
+    async function line(key: string, count: number, now = Date.now()): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++)
+        ids.push(await q.delivery(app, ep, { orderingKey: key, dueAt: now - 1 }));
+      return ids;
+    }
+
+    it("hands over each key's deliveries from its head, in publish order, every key at once", async () => {
+      const a = await line('a', 3);
+      const b = await line('b', 2);
+      const claimed = await q.store.queue.claim('w1', 10, Date.now(), Date.now() + LEASE_MS);
+      expect(byKey(claimed)).toEqual({ a, b });
+      // Heads first, so a worker starts every key before any key's second delivery.
+      expect(
+        claimed
+          .slice(0, 2)
+          .map((d) => d.id)
+          .sort(),
+      ).toEqual([a[0], b[0]].sort());
+      expect(claimed[0]).toMatchObject({
+        orderingKey: expect.any(String),
+        fifoOnExhausted: 'block',
+        fifoBatchSize: 1,
+      });
+    });
+
+    it('gives another worker nothing of a key while any of its run is leased', async () => {
+      const a = await line('a', 3);
+      const now = Date.now();
+      const first = await q.store.queue.claim('w1', 1, now, now + LEASE_MS);
+      expect(first.map((d) => d.id)).toEqual([a[0]]);
+      const b = await line('b', 1, now);
+      const second = await q.store.queue.claim('w2', 10, now, now + LEASE_MS);
+      expect(second.map((d) => d.id)).toEqual(b);
+      // The head is delivered: the key's next delivery is its head now.
+      await q.store.queue.complete([outcome(a[0]!, 'w1', { leavesLine: true })], [], now);
+      expect(await q.row(a[0]!)).toMatchObject({ status: STATUS.success, ordering_key: null });
+      const third = await q.store.queue.claim('w2', 10, now, now + LEASE_MS);
+      expect(third.map((d) => d.id)).toEqual([a[1], a[2]]);
+    });
+
+    it('holds a key whose head waits for a retry or is blocked, and keeps the other keys flowing', async () => {
+      const now = Date.now();
+      const retrying = await q.delivery(app, ep, { orderingKey: 'retrying', dueAt: now + 30_000 });
+      const behindRetry = await line('retrying', 1, now);
+      const blocked = await q.delivery(app, ep, { orderingKey: 'blocked', dueAt: null, status: STATUS.fail });
+      const behindBlock = await line('blocked', 1, now);
+      const free = await line('free', 1, now);
+      const claimed = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(claimed.map((d) => d.id)).toEqual(free);
+      // Recovering the blocked head resumes its key in order: the head first.
+      await q.store.db
+        .updateTable('delivery')
+        .set({ status: STATUS.pending, due_at: now })
+        .where('id', '=', blocked)
+        .execute();
+      const resumed = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(resumed.map((d) => d.id)).toEqual([blocked, ...behindBlock]);
+      expect(behindRetry).toHaveLength(1);
+      expect((await q.row(retrying)).lease_owner).toBeNull();
+    });
+
+    it('stops a run at the first delivery that is not due', async () => {
+      const now = Date.now();
+      const [head] = await line('a', 1, now);
+      await q.delivery(app, ep, { orderingKey: 'a', dueAt: now + 30_000 });
+      await line('a', 1, now);
+      const claimed = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(claimed.map((d) => d.id)).toEqual([head]);
+    });
+
+    it("makes a dead worker's run due again, and the key resumes from its head", async () => {
+      const now = Date.now();
+      const a = await line('a', 2, now);
+      await q.store.queue.beat('dead', now - 20_000, now - 30_000);
+      await q.store.queue.claim('dead', 10, now - 1, now + LEASE_MS);
+      expect(await q.store.queue.claim('live', 10, now, now + LEASE_MS)).toEqual([]);
+      await q.store.queue.releaseDead(now, now - 10_000);
+      const taken = await q.store.queue.claim('live', 10, now, now + LEASE_MS);
+      expect(taken.map((d) => [d.id, d.reclaimed])).toEqual([
+        [a[0], true],
+        [a[1], true],
+      ]);
+    });
+
+    it('takes whole batches of one key when the endpoint batches', async () => {
+      const batching = await q.endpoint(app, { ordering: 'fifo', fifoBatchSize: 3 });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++)
+        ids.push(await q.delivery(app, batching, { orderingKey: 'k', dueAt: Date.now() - 1 }));
+      const claimed = await q.store.queue.claim('w1', 10, Date.now(), Date.now() + LEASE_MS);
+      expect(claimed.map((d) => d.id)).toEqual(ids.slice(0, 3));
+    });
+
+    it("claims a FIFO endpoint a publish named by its keys' heads too", async () => {
+      const now = Date.now();
+      const a = await line('a', 3, now);
+      const first = await q.store.queue.claim('w1', 1, now, now + LEASE_MS, {}, [ep]);
+      expect(first.map((d) => d.id)).toEqual([a[0]]);
+      expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS, {}, [ep])).toEqual([]);
+    });
+
+    it('serves the keys in turn from one claim to the next', async () => {
+      const now = Date.now();
+      for (const key of ['a', 'b', 'c']) await line(key, 2, now);
+      const served: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [d] = await q.store.queue.claim('w1', 1, now, now + LEASE_MS);
+        served.push(d!.orderingKey!);
+        await q.store.queue.complete([outcome(d!.id, 'w1', { leavesLine: true })], [], now);
+      }
+      expect(served).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    });
+
+    it('leaves an unordered endpoint of the same application as it was', async () => {
+      const plain = await q.endpoint(app);
+      const a = await line('a', 2);
+      const other = [await q.delivery(app, plain), await q.delivery(app, plain)];
+      const claimed = await q.store.queue.claim('w1', 10, Date.now(), Date.now() + LEASE_MS);
+      expect(byKey(claimed)).toEqual({ a, none: other });
+    });
+
+    it('gives each key to one of two workers claiming at the same moment', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+      const now = Date.now();
+      for (const key of keys) await line(key, 3, now);
+      const other = await q.openAnotherStore();
+      const [one, two] = await Promise.all([
+        q.store.queue.claim('w1', 30, now, now + LEASE_MS),
+        other.queue.claim('w2', 30, now, now + LEASE_MS),
+      ]);
+      const oneKeys = new Set(one.map((d) => d.orderingKey));
+      expect(two.filter((d) => oneKeys.has(d.orderingKey))).toEqual([]);
+      for (const run of Object.values({ ...byKey(one), ...byKey(two) })) {
+        const rows = await Promise.all(run.map((id) => q.row(id)));
+        expect(rows.map((r) => r.msg_id)).toEqual([...rows.map((r) => r.msg_id)].sort());
+      }
+      expect(one.length + two.length).toBeGreaterThan(0);
+    });
+  });
+}
