@@ -18,6 +18,8 @@ describe('classifyStoreError', () => {
     [err('ENOSPC', 'no space left on device'), 'storage_full'],
     [err('SQLITE_IOERR_WRITE', 'disk I/O error'), 'unavailable'],
     [err('SQLITE_BUSY', 'database is locked'), 'busy'],
+    [err('40P01', 'deadlock detected'), 'busy'],
+    [err('40001', 'could not serialize access due to concurrent update'), 'busy'],
     [Object.assign(new AggregateError([err('ECONNREFUSED', 'refused')]), { code: undefined }), 'unavailable'],
   ])('classifies %s', (error, kind) => {
     expect(classifyStoreError(error)?.kind).toBe(kind);

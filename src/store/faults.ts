@@ -6,8 +6,8 @@
  *   server restarting, failover, I/O error). The API answers 503 `store_unavailable`.
  * - `storage_full`: the database cannot grow (PostgreSQL 53100 / "could not extend file",
  *   SQLite SQLITE_FULL, ENOSPC). The API answers 507 `storage_full`.
- * - `busy`: SQLite's lock was held past `busy_timeout`. A 503 too, but contention, not an
- *   outage: the worker keeps going.
+ * - `busy`: SQLite's lock was held past `busy_timeout`, or PostgreSQL aborted a transaction
+ *   in a deadlock with another. A 503 too, but contention, not an outage: the worker keeps going.
  */
 export type StoreFaultKind = 'unavailable' | 'storage_full' | 'busy';
 
@@ -27,6 +27,17 @@ const PG_UNAVAILABLE = new Set([
   '25006', // read_only_sql_transaction: connected to a standby after a failover
   '58000', // system_error
   '58030', // io_error
+]);
+
+/**
+ * SQLSTATEs of two transactions in each other's way: PostgreSQL aborted one so the other could
+ * go on, and the same request sent again succeeds. Seen: deleting an endpoint while its bulk
+ * replay rewrote the same delivery rows deadlocked, and answered 500.
+ */
+const PG_CONTENTION = new Set([
+  '40P01', // deadlock_detected
+  '40001', // serialization_failure
+  '55P03', // lock_not_available
 ]);
 
 const NODE_UNAVAILABLE = new Set([
@@ -59,7 +70,12 @@ export function classifyStoreError(err: unknown): StoreFault | null {
     /could not extend file/i.test(message)
   )
     return { kind: 'storage_full', reason: message || code };
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED')
+  if (
+    code === 'SQLITE_BUSY' ||
+    code.startsWith('SQLITE_BUSY_') ||
+    code === 'SQLITE_LOCKED' ||
+    PG_CONTENTION.has(code)
+  )
     return { kind: 'busy', reason: message || code };
   if (code.startsWith('SQLITE_IOERR') && /space|full/i.test(message))
     return { kind: 'storage_full', reason: message };
