@@ -17,20 +17,33 @@ import type {
 } from '../queue.js';
 import { type Database, STATUS } from '../schema.js';
 
-/**
- * The queue's hot paths on PostgreSQL. Claiming is one statement (`FOR UPDATE SKIP LOCKED`
- * so concurrent workers never wait on each other's rows, joined with what the send needs);
- * completion writes a whole batch with three statements in one transaction.
- */
 /** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
 const FIFO_BATCH_SIZE = sql.raw(
   `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS "fifoBatchSize"`,
 );
 
-/** The columns of a claimed delivery that ordered delivery reads (src/store/fifo-claim.ts). */
-const FIFO_COLUMNS = sql.raw(`c.ordering_key AS "orderingKey", e.fifo_on_exhausted AS "fifoOnExhausted",
-  e.fifo_batch_size AS "fifoBatchSize"`);
+/**
+ * A claimed delivery with what its send needs, read from the `claimed` rows of a lease UPDATE
+ * (`c`) joined with their message, endpoint and application; ordered delivery's own columns
+ * last (src/store/fifo-claim.ts). Shared by the unordered and the FIFO claim.
+ */
+const CLAIMED_SELECT = sql.raw(`c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
+  c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
+  m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent",
+  m.request_id AS "requestId", c.previous_owner IS NOT NULL AS reclaimed,
+  e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
+  e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
+  e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt",
+  c.ordering_key AS "orderingKey", e.fifo_on_exhausted AS "fifoOnExhausted", e.fifo_batch_size AS "fifoBatchSize"`);
+const CLAIMED_FROM =
+  sql.raw(`claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
+  JOIN application a ON a.id = c.app_id`);
 
+/**
+ * The queue's hot paths on PostgreSQL. Claiming is one statement (`FOR UPDATE SKIP LOCKED`
+ * so concurrent workers never wait on each other's rows, joined with what the send needs);
+ * completion writes a whole batch with three statements in one transaction.
+ */
 export class PostgresQueue implements QueueStore {
   readonly #rotation = new ClaimRotation();
   readonly #keyRotation = new KeyRotation();
@@ -132,15 +145,7 @@ export class PostgresQueue implements QueueStore {
         RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, d.ordering_key,
           due.previous_owner, due.due_at AS previous_due_at
       )
-      SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
-        c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
-        m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent", m.request_id AS "requestId",
-        c.previous_owner IS NOT NULL AS reclaimed, c.previous_due_at AS "previousDueAt",
-        e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
-        e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
-        e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt", ${FIFO_COLUMNS}
-      FROM claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
-      JOIN application a ON a.id = c.app_id
+      SELECT ${CLAIMED_SELECT}, c.previous_due_at AS "previousDueAt" FROM ${CLAIMED_FROM}
       ORDER BY c.endpoint_id, c.previous_due_at`.execute(this.db);
     const takes = new Map(plan.map((t) => [t.endpointId, t]));
     const ranked: { row: ClaimedDelivery; rank: number }[] = [];
@@ -207,15 +212,7 @@ export class PostgresQueue implements QueueStore {
         RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, d.ordering_key, d.seq,
           run.previous_owner, run.pos
       )
-      SELECT c.id, c.msg_id AS "msgId", c.endpoint_id AS "endpointId", c.app_id AS "appId",
-        c.attempt_count AS "attemptCount", c.trigger_type AS "triggerType", m.event_type AS "eventType",
-        m.event_id AS "eventId", m.payload, m.created_at AS "msgCreatedAt", m.trace_parent AS "traceParent", m.request_id AS "requestId",
-        c.previous_owner IS NOT NULL AS reclaimed, c.pos,
-        e.url, e.uid AS "endpointUid", a.uid AS "appUid", e.headers AS "endpointHeaders",
-        e.secrets AS "endpointSecrets", e.disabled = 1 AS "endpointDisabled",
-        e.throttle_rate AS "endpointThrottleRate", e.updated_at AS "endpointUpdatedAt", ${FIFO_COLUMNS}
-      FROM claimed c JOIN message m ON m.id = c.msg_id JOIN endpoint e ON e.id = c.endpoint_id
-      JOIN application a ON a.id = c.app_id
+      SELECT ${CLAIMED_SELECT}, c.pos FROM ${CLAIMED_FROM}
       ORDER BY c.ordering_key, c.seq`.execute(this.db);
     const runs = new Map<string | null, ClaimedDelivery[]>();
     for (const { pos: _, ...row } of rows) {
