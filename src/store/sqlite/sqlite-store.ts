@@ -17,6 +17,7 @@ import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { MAIN_CONNECTION_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
+import { commitsWithoutFsync } from './commits.js';
 import { SqliteQueue } from './sqlite-queue.js';
 
 /**
@@ -59,24 +60,16 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
 
   const migrator = () => new Migrator({ db, provider: migrationProvider({ dialect: 'sqlite' }) });
   const wal = onDisk ? new WalSync(`${path}-wal`) : null;
-  const synchronous = {
-    normal: raw.prepare('PRAGMA synchronous = NORMAL'),
-    full: raw.prepare('PRAGMA synchronous = FULL'),
-  };
+  const withoutFsync = commitsWithoutFsync(raw);
   return {
     dialect: 'sqlite',
     db,
-    queue: new SqliteQueue(db, raw),
+    queue: new SqliteQueue(db, raw, withoutFsync),
     async writeDurably(write) {
       // Holding the connection, so no other write commits without its fsync meanwhile.
-      const result = await db.connection().execute(async (connection) => {
-        synchronous.normal.run();
-        try {
-          return await connection.transaction().execute(write);
-        } finally {
-          synchronous.full.run();
-        }
-      });
+      const result = await db
+        .connection()
+        .execute((connection) => withoutFsync(() => connection.transaction().execute(write)));
       // The commit's frames are in the log file: flushing the file makes them durable, and a
       // checkpoint that copied them into the database first has fsynced the database.
       await wal?.sync();
