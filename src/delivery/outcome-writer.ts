@@ -154,9 +154,10 @@ export class OutcomeWriter {
         timestamp: new Date(outcome.attempt.created_at).toISOString(),
         responseStatusCode: outcome.attempt.response_status_code,
       });
-      if (judgement.exhausted) this.#effects.exhausted.push(delivery);
-      if (judgement.exhausted && delivery.orderingKey !== null) this.#effects.keyStopped.push(delivery);
-      else if (!judgement.success && outcome.attemptCount === FAILING_AFTER_ATTEMPTS)
+      if (judgement.exhausted) {
+        this.#effects.exhausted.push(delivery);
+        if (delivery.orderingKey !== null) this.#effects.keyStopped.push(delivery);
+      } else if (!judgement.success && outcome.attemptCount === FAILING_AFTER_ATTEMPTS)
         this.#effects.failing.push(delivery);
       else if (judgement.success && outcome.attemptCount > FAILING_AFTER_ATTEMPTS)
         this.#effects.recovered.push(delivery);

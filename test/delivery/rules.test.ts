@@ -92,6 +92,13 @@ for (const backend of BACKENDS) {
       const body = JSON.parse(events[0]!.body);
       expect(body.data).toMatchObject({ msgId, endpointId: ep.id, lastAttempt: { responseStatusCode: 500 } });
       expect(events[0]!.headers['webhook-signature']).toMatch(/^v1,/);
+      // Its last try was also its fourth failure: exhausted says it, failing must not as well.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const failing = ops.requests.filter((r) => {
+        const sent = JSON.parse(r.body);
+        return sent.type === 'message.attempt.failing' && sent.data.msgId === msgId;
+      });
+      expect(failing).toEqual([]);
     });
 
     it('disables the endpoint at once on 410 Gone and holds its later messages', async () => {
