@@ -51,7 +51,11 @@ export interface DeliveryOutcome {
   nextAttemptAt: number | null;
   /** The attempt to record; null when the delivery is released or parked without a try. */
   attempt: AttemptTable | null;
-  /** It leaves its key's line (delivered, or skipped): the key's next delivery becomes its head. */
+  /**
+   * It leaves its key's line (delivered, or skipped): the key's next delivery becomes its head. A
+   * delivered one leaves whatever this says: it may have joined a line while in flight (its
+   * endpoint switched to FIFO), which the worker that judged it did not know.
+   */
   leavesLine?: boolean;
 }
 

@@ -286,7 +286,7 @@ export class PostgresQueue implements QueueStore {
         await sql`
           UPDATE delivery d SET status = u.status, attempt_count = u.attempt_count, due_at = u.due_at,
             next_attempt_at = u.next_attempt_at, lease_owner = NULL, updated_at = ${now},
-            ordering_key = CASE WHEN u.leaves_line THEN NULL ELSE d.ordering_key END
+            ordering_key = CASE WHEN u.leaves_line OR u.status = ${STATUS.success} THEN NULL ELSE d.ordering_key END
           FROM json_to_recordset(${JSON.stringify(rows)}::json)
             AS u(id text, owner text, status int, attempt_count int, due_at bigint, next_attempt_at bigint,
               leaves_line boolean)

@@ -163,7 +163,7 @@ function prepareStatements(raw: SqliteDatabase.Database) {
   const updateDelivery = raw.prepare(`
     UPDATE delivery SET status = @status, attempt_count = @attemptCount, due_at = @dueAt,
       next_attempt_at = @nextAttemptAt, lease_owner = NULL, updated_at = @now,
-      ordering_key = CASE WHEN @leavesLine = 1 THEN NULL ELSE ordering_key END
+      ordering_key = CASE WHEN @leavesLine = 1 OR @status = ${STATUS.success} THEN NULL ELSE ordering_key END
     WHERE id = @deliveryId AND lease_owner = @owner`);
   const updateHealth = raw.prepare(`
     UPDATE endpoint SET

@@ -145,6 +145,26 @@ for (const backend of BACKENDS) {
       expect(served).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
     });
 
+    it('lets a delivery that joined a line while in flight leave it once delivered', async () => {
+      // Claimed while its endpoint was unordered, so the worker judges it without a key…
+      const plain = await q.endpoint(app);
+      const now = Date.now();
+      const inFlight = await q.delivery(app, plain, { dueAt: now - 2 });
+      const [claimed] = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(claimed).toMatchObject({ id: inFlight, orderingKey: null });
+      // …then the endpoint became FIFO, which put the delivery at the head of key k's line.
+      await q.store.db.updateTable('endpoint').set({ ordering: 'fifo' }).where('id', '=', plain).execute();
+      await q.store.db
+        .updateTable('delivery')
+        .set({ ordering_key: 'k' })
+        .where('id', '=', inFlight)
+        .execute();
+      const next = await q.delivery(app, plain, { orderingKey: 'k', dueAt: now - 1 });
+      await q.store.queue.complete([outcome(inFlight, 'w1', { leavesLine: false })], [], now);
+      const after = await q.store.queue.claim('w1', 10, Date.now(), Date.now() + LEASE_MS);
+      expect(after.map((d) => d.id)).toEqual([next]);
+    });
+
     it('leaves an unordered endpoint of the same application as it was', async () => {
       const plain = await q.endpoint(app);
       const a = await line('a', 2);
