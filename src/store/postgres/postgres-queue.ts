@@ -189,15 +189,15 @@ export class PostgresQueue implements QueueStore {
     if (heads.length === 0) return [];
     this.#keyRotation.advance(endpointId, heads);
     const n = runLength(take.take, heads.length, batchSize);
-    const { rows } = await sql<ClaimedDelivery & { pos: number }>`
+    const { rows } = await sql<ClaimedDelivery>`
       WITH heads AS (
         SELECT d.id, d.ordering_key, d.seq FROM delivery d
         WHERE d.id = ANY(${heads.map((h) => h.id)}::text[]) AND d.due_at <= ${now} AND d.ordering_key IS NOT NULL
         FOR UPDATE SKIP LOCKED
       ), run AS (
-        SELECT r.id, r.previous_owner, r.pos FROM heads h CROSS JOIN LATERAL (
-          SELECT x.id, x.previous_owner, x.pos FROM (
-            SELECT y.id, y.lease_owner AS previous_owner, (row_number() OVER (ORDER BY y.seq))::int - 1 AS pos,
+        SELECT r.id, r.previous_owner FROM heads h CROSS JOIN LATERAL (
+          SELECT x.id, x.previous_owner FROM (
+            SELECT y.id, y.lease_owner AS previous_owner,
               bool_and(y.due_at IS NOT NULL AND y.due_at <= ${now}) OVER (ORDER BY y.seq) AS all_due
             FROM (
               SELECT id, lease_owner, seq, due_at FROM delivery
@@ -210,12 +210,12 @@ export class PostgresQueue implements QueueStore {
         UPDATE delivery d SET due_at = ${leaseUntil}, lease_owner = ${owner}, status = ${STATUS.sending}, updated_at = ${now}
         FROM run WHERE d.id = run.id AND d.id = ANY(ARRAY(SELECT id FROM run))
         RETURNING d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempt_count, d.trigger_type, d.ordering_key, d.seq,
-          run.previous_owner, run.pos
+          run.previous_owner
       )
-      SELECT ${CLAIMED_SELECT}, c.pos FROM ${CLAIMED_FROM}
+      SELECT ${CLAIMED_SELECT} FROM ${CLAIMED_FROM}
       ORDER BY c.ordering_key, c.seq`.execute(this.db);
     const runs = new Map<string | null, ClaimedDelivery[]>();
-    for (const { pos: _, ...row } of rows) {
+    for (const row of rows) {
       const run = runs.get(row.orderingKey);
       if (run) run.push(row);
       else runs.set(row.orderingKey, [row]);
