@@ -38,14 +38,26 @@ export function subscriptionOf(endpoint: StoredSubscription, filters?: CompiledF
   };
 }
 
-/** What filters read of a stored message (a raw payload is read as the JSON object it sends, if it is one). */
+/**
+ * What filters read of a stored message (a raw payload is read as the JSON object it sends, if it
+ * is one). The payload is parsed when a payload filter first reads it: most endpoints have none,
+ * and a replay or the feed passes hundreds of rows through their event types and channels.
+ */
 export function storedMessage(row: {
   payload: string | null;
   event_type: string;
   channels: string | null;
 }): FilterInput {
+  let payload: unknown;
+  let parsed = false;
   return {
-    payload: shownPayload(row.payload, true),
+    get payload() {
+      if (!parsed) {
+        payload = shownPayload(row.payload, true);
+        parsed = true;
+      }
+      return payload;
+    },
     eventType: row.event_type,
     channels: row.channels ? (JSON.parse(row.channels) as string[]) : null,
   };
