@@ -3,13 +3,12 @@ import type { HeraldContext } from '../../context.js';
 import { ValidationError } from '../../errors.js';
 import type { HeraldApp } from '../../http/types.js';
 import { resolveApplication } from '../application/access.js';
-import { fromJson } from '../common/json.js';
 import { AppIdParam, Channels, ERROR_RESPONSES } from '../common/schemas.js';
 import { compileFilter, explainFilter } from '../message/filter-evaluation.js';
-import { type FilterNode, parseFilter } from '../message/filter-language.js';
+import type { FilterNode } from '../message/filter-language.js';
 import { recentMessages } from '../message/repo.js';
-import { isSubscribed, type Subscription, storedMessage } from '../message/subscription.js';
-import { FILTER_LOC } from './filter-check.js';
+import { isSubscribed, type Subscription, storedMessage, subscriptionOf } from '../message/subscription.js';
+import { readRequestFilter } from './filter-check.js';
 import { EndpointParams, endpointInPath } from './routes.js';
 import { PayloadFilter } from './schemas.js';
 
@@ -74,10 +73,10 @@ export const FilterTestOut = Type.Object(
 export const EndpointFilterTestOut = Type.Object(recentFields, { $id: 'EndpointFilterTestOut' });
 
 /** A filter from a request body, read; a 422 at its loc when it is not in the language. */
-function requestFilter(value: unknown): FilterNode {
-  const parsed = parseFilter(value, FILTER_LOC);
-  if (!parsed.ok) throw new ValidationError(parsed.issues);
-  return parsed.filter;
+function requestFilter(value: Record<string, unknown>): FilterNode {
+  const { tree, issues } = readRequestFilter(value);
+  if (tree === null) throw new ValidationError(issues);
+  return tree;
 }
 
 /** How many of the application's last `limit` messages a subscription would have received. */
@@ -156,13 +155,12 @@ export async function filterTestRoutes(app: HeraldApp, ctx: HeraldContext): Prom
     async (request) => {
       const { app: application, endpoint } = await endpointInPath(ctx, request);
       const body = (request.body ?? {}) as { filter?: Record<string, unknown> | null; limit?: number };
-      const draft =
-        body.filter === undefined ? fromJson<Record<string, unknown>>(endpoint.filter) : body.filter;
-      const subscription = {
-        eventTypes: fromJson<string[]>(endpoint.event_types),
-        channels: fromJson<string[]>(endpoint.channels),
-        filter: draft === null ? null : compileFilter(requestFilter(draft)),
-      };
+      // The endpoint as fan-out sees it; a draft in the body takes the saved filter's place.
+      const saved = subscriptionOf(endpoint);
+      const subscription =
+        body.filter === undefined
+          ? saved
+          : { ...saved, filter: body.filter === null ? null : compileFilter(requestFilter(body.filter)) };
       return tryRecent(ctx, application.id, subscription, body.limit ?? 50);
     },
   );
