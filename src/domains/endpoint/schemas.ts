@@ -122,7 +122,7 @@ export const EndpointOut = Type.Object(
     filterWarnings: Type.Optional(
       Type.Array(FilterWarning, {
         description:
-          'Herald, on create and update only: filter paths that no schema of the event types the endpoint ' +
+          'Herald, on create, and on an update that sets the filter or the event types: filter paths that no schema of the event types the endpoint ' +
           'receives declares (a typo, or a field not in the schema yet). The filter is saved all the same.',
       }),
     ),

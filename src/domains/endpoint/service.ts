@@ -172,7 +172,10 @@ export async function updateEndpoint(
   if (headers !== row.headers) changes.headers = headers;
   await writeEndpoint(ctx, row.id, changes, row.ordering).catch(uidConflict);
   const next = await applyDisabled(ctx, { ...row, ...changes }, row, fields.disabled, now);
-  return { row: next, filterWarnings: await warningsFor(ctx, next) };
+  // Checked again only when this write changed what they compare: the filter or the event types
+  // (the check reads the whole catalog's schemas).
+  const rechecked = fields.filter !== undefined || filter !== undefined;
+  return { row: next, filterWarnings: rechecked ? await warningsFor(ctx, next) : [] };
 }
 
 /** Disables or enables the endpoint when `disabled` changes it; answers the row as it now is. */
