@@ -293,7 +293,7 @@ export class Dispatcher {
     const lanes = [...this.#lanes.values()].map((lane) => {
       const rate = lane.queue[0]?.endpointThrottleRate ?? null;
       const capacity = lane.capacityWithin(leaseMs / 2, endpointConcurrency, rate);
-      const constrained = lane.condition.constrained;
+      const slow = lane.condition.inSlowShare;
       return {
         endpointId: lane.endpointId,
         appId: lane.appId,
@@ -302,8 +302,8 @@ export class Dispatcher {
         // beyond that, its deliveries only fill its application's share and keep that
         // application's healthy endpoints waiting (measured: healthy p99 0.6 s -> 8 s beside
         // the eleven hostile modes, bench "Hostile receivers" on PostgreSQL).
-        capacity: constrained ? Math.min(capacity, 2 * lane.limit(endpointConcurrency)) : capacity,
-        constrained,
+        capacity: slow ? Math.min(capacity, 2 * lane.limit(endpointConcurrency)) : capacity,
+        slow,
       };
     });
     return this.#share.claimShares(
@@ -375,7 +375,7 @@ export class Dispatcher {
       lane.queue.length > 0 &&
       lane.inFlight < lane.limit(endpointConcurrency) &&
       this.#inFlight < workerConcurrency &&
-      this.#share.mayStart(lane.appId, lane.condition.constrained)
+      this.#share.mayStart(lane.appId, lane.condition.inSlowShare)
     ) {
       const probeWait = lane.condition.waitMs(this.#ctx.now());
       if (probeWait > 0) {
@@ -456,8 +456,8 @@ export class Dispatcher {
     lane.inFlight++;
     this.#inFlight++;
     // Counted against the slow share as it was when the request started, and given back so.
-    const constrained = lane.condition.constrained;
-    this.#share.started(lane.appId, constrained);
+    const slow = lane.condition.inSlowShare;
+    this.#share.started(lane.appId, slow);
     this.#ctx.metrics.inFlight.inc();
     let movedOn = false;
     const promise = this.#client.send(request).then(
@@ -480,7 +480,7 @@ export class Dispatcher {
       lane.inFlight--;
       this.#inFlight--;
       this.#held -= batch.length;
-      this.#share.finished(lane.appId, constrained);
+      this.#share.finished(lane.appId, slow);
       for (const _ of batch) this.#share.drop(lane.appId);
       this.#ctx.metrics.inFlight.dec();
       for (const d of lane.finish(delivery, movedOn)) this.#giveBack(lane, d, this.#ctx.now());

@@ -56,3 +56,14 @@ describe("an endpoint's health", () => {
     expect(c.concurrency).toBe(16);
   });
 });
+
+describe("an endpoint's place in the slow share", () => {
+  it('is in it until its first answer, and while slowed or open', () => {
+    const c = new EndpointCondition(16);
+    expect(c.inSlowShare).toBe(true);
+    c.recordAnswer(0.005);
+    expect(c.inSlowShare).toBe(false);
+    c.record('slow', 0);
+    expect(c.inSlowShare).toBe(true);
+  });
+});

@@ -59,6 +59,17 @@ export class EndpointCondition {
     return this.state !== DELIVERY_STATE.normal;
   }
 
+  /**
+   * Whether its requests count against the worker's bounded slow share of slots: while it is
+   * constrained, and until its first answer, since nobody knows yet whether it hangs. Three new
+   * endpoints that hang had taken 96 of an application's 112 slots for a whole request timeout,
+   * and the same application's healthy endpoints waited for a slot (issue 16, bench "Hostile
+   * receivers"); a healthy new endpoint leaves the share with its first answer.
+   */
+  get inSlowShare(): boolean {
+    return this.avgSeconds === null || this.constrained;
+  }
+
   /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
   waitMs(now: number): number {
     return this.open ? Math.max(0, this.probeAt - now) : 0;

@@ -1,3 +1,4 @@
+import { waterFill } from '../store/fair-claim.js';
 import type { ClaimShares } from '../store/queue.js';
 
 /** What a share is reckoned against: one worker's slots and held window. */
@@ -16,8 +17,8 @@ export interface ShareLane {
   held: number;
   /** Most it could start before its lease runs out (the rest is better left in the queue). */
   capacity: number;
-  /** Slowed or circuit open: counted against the bounded slow share. */
-  constrained: boolean;
+  /** Slowed, circuit open or not heard from yet: counted against the bounded slow share. */
+  slow: boolean;
 }
 
 /**
@@ -27,17 +28,23 @@ export interface ShareLane {
  *   delivery always finds room in the next claim and a free slot to start in, even while the
  *   first one's requests all hang (issue 16: 128 hanging requests of one tenant held every
  *   slot, and the other tenant got 0 of 60 messages in 60 s);
- * - slowed and circuit-open endpoints together hold at most a quarter of the in-flight slots
- *   and a third of the window, so healthy endpoints of the same application keep theirs too.
+ * - slowed and circuit-open endpoints, and endpoints not yet heard from, together hold at most a
+ *   quarter of the in-flight slots and a third of the window, so healthy endpoints of the same
+ *   application keep theirs too; one application's requests take at most half of that slow share,
+ *   so another tenant's new endpoint finds a slot for its first request beside 1,000 new endpoints
+ *   that hang.
  * A lone application's drain sees what it saw before: 2 × concurrency held, refilled at half.
  */
 export class FairShare {
   readonly appInFlightCap: number;
   readonly appHeldCap: number;
   readonly slowInFlightCap: number;
+  /** Most of the slow share's in-flight slots one application takes. */
+  readonly appSlowInFlightCap: number;
   readonly slowHeldCap: number;
   readonly #held = new Map<string, number>();
   readonly #inFlight = new Map<string, number>();
+  readonly #slowInFlightOf = new Map<string, number>();
   #slowInFlight = 0;
 
   constructor(sizes: FairShareSizes) {
@@ -45,6 +52,7 @@ export class FairShare {
     this.appInFlightCap = c < 2 ? c : c - Math.max(1, Math.floor(c / 8));
     this.appHeldCap = Math.max(1, Math.floor((sizes.window * 2) / 3));
     this.slowInFlightCap = Math.max(1, Math.floor(c / 4));
+    this.appSlowInFlightCap = Math.ceil(this.slowInFlightCap / 2);
     this.slowHeldCap = Math.max(1, Math.floor(sizes.window / 3));
   }
 
@@ -54,36 +62,46 @@ export class FairShare {
   }
 
   hold(appId: string): void {
-    this.#held.set(appId, (this.#held.get(appId) ?? 0) + 1);
+    increment(this.#held, appId, 1);
   }
 
   drop(appId: string): void {
-    const n = (this.#held.get(appId) ?? 1) - 1;
-    if (n <= 0) this.#held.delete(appId);
-    else this.#held.set(appId, n);
+    increment(this.#held, appId, -1);
   }
 
   /** May a request of `appId` start now (its lane's own limit is checked by the lane)? */
-  mayStart(appId: string, constrained: boolean): boolean {
+  mayStart(appId: string, slow: boolean): boolean {
     if ((this.#inFlight.get(appId) ?? 0) >= this.appInFlightCap) return false;
-    return !constrained || this.#slowInFlight < this.slowInFlightCap;
+    return (
+      !slow ||
+      (this.#slowInFlight < this.slowInFlightCap &&
+        (this.#slowInFlightOf.get(appId) ?? 0) < this.appSlowInFlightCap)
+    );
   }
 
-  started(appId: string, constrained: boolean): void {
-    this.#inFlight.set(appId, (this.#inFlight.get(appId) ?? 0) + 1);
-    if (constrained) this.#slowInFlight++;
+  started(appId: string, slow: boolean): void {
+    increment(this.#inFlight, appId, 1);
+    if (!slow) return;
+    this.#slowInFlight++;
+    increment(this.#slowInFlightOf, appId, 1);
   }
 
-  finished(appId: string, constrained: boolean): void {
-    const n = (this.#inFlight.get(appId) ?? 1) - 1;
-    if (n <= 0) this.#inFlight.delete(appId);
-    else this.#inFlight.set(appId, n);
-    if (constrained) this.#slowInFlight--;
+  finished(appId: string, slow: boolean): void {
+    increment(this.#inFlight, appId, -1);
+    if (!slow) return;
+    this.#slowInFlight--;
+    increment(this.#slowInFlightOf, appId, -1);
   }
 
   /**
-   * What the next claim may bring: each application up to its held cap, each endpoint up to
-   * what its lane can start in time, constrained endpoints only while the slow share has room.
+   * What the next claim may bring:
+   * - each application up to its held cap;
+   * - each endpoint up to its part of its application's cap, split max-min over the application's
+   *   lanes by what each could start in time, with one more part kept for its endpoints that have
+   *   no lane yet (a delivery newly due): so an endpoint that falls behind cannot fill the
+   *   application's share and keep its siblings waiting (issue 16: a healthy endpoint's p99 was
+   *   1.5 s beside two endpoints of its application that answer 200 slowly);
+   * - slow endpoints only while the slow share has room.
    * `idleConstrained` are endpoints without a lane whose circuit is open or who are slowed;
    * any other endpoint without a lane takes at most `unknownEndpoint` (it starts slow).
    */
@@ -94,21 +112,37 @@ export class FairShare {
   ): ClaimShares {
     const apps: Record<string, number> = {};
     for (const [appId, held] of this.#held) apps[appId] = Math.max(0, this.appHeldCap - held);
-    const endpoints: Record<string, number> = {};
-    const constrained: ShareLane[] = [];
-    let slowHeld = 0;
+    const byApp = new Map<string, ShareLane[]>();
     for (const lane of lanes) {
-      endpoints[lane.endpointId] = Math.max(0, lane.capacity - lane.held);
-      if (lane.constrained) {
-        constrained.push(lane);
-        slowHeld += lane.held;
-      }
+      const list = byApp.get(lane.appId);
+      if (list) list.push(lane);
+      else byApp.set(lane.appId, [lane]);
+    }
+    const endpoints: Record<string, number> = {};
+    const slow: ShareLane[] = [];
+    let slowHeld = 0;
+    for (const appLanes of byApp.values()) {
+      const parts = waterFill(this.appHeldCap, [...appLanes.map((lane) => lane.capacity), unknownEndpoint]);
+      appLanes.forEach((lane, i) => {
+        endpoints[lane.endpointId] = Math.max(0, (parts[i] as number) - lane.held);
+        if (lane.slow) {
+          slow.push(lane);
+          slowHeld += lane.held;
+        }
+      });
     }
     const slowRoom = Math.max(0, this.slowHeldCap - slowHeld);
-    for (const lane of constrained)
+    for (const lane of slow)
       endpoints[lane.endpointId] = Math.min(endpoints[lane.endpointId] as number, slowRoom);
     for (const [endpointId, concurrency] of idleConstrained)
       if (!(endpointId in endpoints)) endpoints[endpointId] = Math.min(2 * concurrency, slowRoom);
     return { perApp: this.appHeldCap, perEndpoint: unknownEndpoint, apps, endpoints };
   }
+}
+
+/** Adds `by` to a count kept per key, forgetting keys that reach zero (the maps stay small). */
+function increment(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }

@@ -71,8 +71,9 @@ for (const backend of BACKENDS) {
         expect(
           (await herald.api('POST', '/api/v1/app/noisy/msg', { eventType: 'noise', payload: { i } })).status,
         ).toBe(202);
-      // The noisy tenant's requests are open and hanging before the quiet one publishes.
-      await eventually(() => hostile.open >= 20, 5_000);
+      // The noisy tenant's requests are open and hanging before the quiet one publishes: as many
+      // as its half of the slow share (endpoints not heard from yet are in it), 4 of 32 slots.
+      await eventually(() => hostile.open >= 4, 5_000);
       const published: number[] = [];
       for (let i = 0; i < 5; i++) {
         expect(
@@ -95,9 +96,38 @@ for (const backend of BACKENDS) {
           .select(['error_class'])
           .where('app_id', '=', noisyId)
           .execute();
-        return found.length >= 20 ? found : null;
+        return found.length >= 4 ? found : null;
       }, 8_000);
       expect(attempts.every((a) => a.error_class === 'timeout')).toBe(true);
+    }, 20_000);
+
+    it("an application's new endpoints that hang do not delay its healthy endpoint", async () => {
+      receiver.reset();
+      await herald.api('POST', '/api/v1/app', { name: 'mixed', uid: 'mixed' });
+      expect(
+        (await herald.api('POST', '/api/v1/app/mixed/endpoint', { url: receiver.url('/mixed') })).status,
+      ).toBe(201);
+      // Heard from once: the worker knows it answers.
+      await herald.api('POST', '/api/v1/app/mixed/msg', { eventType: 'calm', payload: { i: -1 } });
+      await receiver.waitForRequests(1);
+      const opened = hostile.open;
+      for (let i = 0; i < 4; i++) {
+        const url = hostile.url('hang', `mixed-${i}`);
+        expect((await herald.api('POST', '/api/v1/app/mixed/endpoint', { url })).status).toBe(201);
+      }
+      // Each of the four may have 16 requests in flight: 64, more than the application's 28 slots.
+      const published: number[] = [];
+      for (let i = 0; i < 16; i++) {
+        expect(
+          (await herald.api('POST', '/api/v1/app/mixed/msg', { eventType: 'calm', payload: { i } })).status,
+        ).toBe(202);
+        published.push(Date.now());
+      }
+      await eventually(() => hostile.open > opened, 5_000);
+      const received = (await receiver.waitForRequests(17)).slice(1);
+      const waited = received.map((r) => r.receivedAt - (published[JSON.parse(r.body).i] as number));
+      // Sent while the new endpoints' requests hang, not when they time out and free their slots.
+      expect(Math.max(...waited)).toBeLessThan(TIMEOUT_MS / 2);
     }, 20_000);
   });
 
