@@ -32,6 +32,7 @@ describe("an endpoint's health", () => {
 
   it('halves on a slow answer, never below two, and gains one per fast success', () => {
     const c = new EndpointCondition(16);
+    c.recordAnswer(1.5);
     c.record('slow', 0);
     expect(c.concurrency).toBe(8);
     expect(c.state).toBe(DELIVERY_STATE.slowed);
@@ -43,6 +44,7 @@ describe("an endpoint's health", () => {
 
   it('opens the circuit after three failures, probes one at a time no sooner than the interval, and closes to full concurrency on success', () => {
     const c = new EndpointCondition(16);
+    c.recordAnswer(0.005);
     c.record('failure', 0);
     c.record('failure', 0);
     expect(c.open).toBe(false);
@@ -58,11 +60,13 @@ describe("an endpoint's health", () => {
 });
 
 describe("an endpoint's place in the slow share", () => {
-  it('is in it until its first answer, and while slowed or open', () => {
+  it('is in it, one request at a time, until its first answer, and while slowed or open', () => {
     const c = new EndpointCondition(16);
     expect(c.inSlowShare).toBe(true);
+    expect(c.concurrency).toBe(1);
     c.recordAnswer(0.005);
     expect(c.inSlowShare).toBe(false);
+    expect(c.concurrency).toBe(16);
     c.record('slow', 0);
     expect(c.inSlowShare).toBe(true);
   });

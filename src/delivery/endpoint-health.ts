@@ -49,9 +49,14 @@ export class EndpointCondition {
     return this.limit < this.maxConcurrency ? DELIVERY_STATE.slowed : DELIVERY_STATE.normal;
   }
 
-  /** Requests this endpoint may have in flight now. */
+  /**
+   * Requests this endpoint may have in flight now: one while its circuit is open, and one until
+   * its first answer, so a new endpoint that hangs takes one slot, not its full concurrency, for a
+   * request timeout (issue 16: three new hanging endpoints of an application took the slots its
+   * healthy endpoints needed; 1,000 of them fill the slow share one request each).
+   */
   get concurrency(): number {
-    return this.open ? 1 : this.limit;
+    return this.open || this.avgSeconds === null ? 1 : this.limit;
   }
 
   /** True while the endpoint is held to less than its full share (slowed or open). */

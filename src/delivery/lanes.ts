@@ -97,7 +97,7 @@ export class Lane {
     // Until its first answer nobody knows whether it is fast or hangs: two rounds of what it may
     // start. Guessing a second a request, eleven hostile endpoints of one application held that
     // application's whole share for a request timeout (issue 16, bench "Hostile receivers").
-    if (this.avgSeconds === null) return unknownEndpointShare(this.limit(endpointConcurrency));
+    if (this.avgSeconds === null) return unknownEndpointShare(endpointConcurrency);
     let capacity = Math.floor(
       (horizonMs / 1000 / Math.max(this.avgSeconds, 0.001)) * this.limit(endpointConcurrency),
     );
@@ -106,7 +106,10 @@ export class Lane {
   }
 }
 
-/** What an endpoint not yet heard from may hold: two rounds of the requests it may start. */
+/**
+ * What an endpoint not yet heard from may hold: two rounds of the requests it may start once its
+ * first answer shows it is fast (until then it sends one at a time).
+ */
 export function unknownEndpointShare(concurrency: number): number {
   return Math.max(1, 2 * concurrency);
 }
