@@ -32,7 +32,7 @@ describe("an endpoint's health", () => {
 
   it('halves on a slow answer, never below two, and gains one per fast success', () => {
     const c = new EndpointCondition(16);
-    c.recordAnswer(1.5);
+    c.record('success', 0);
     c.record('slow', 0);
     expect(c.concurrency).toBe(8);
     expect(c.state).toBe(DELIVERY_STATE.slowed);
@@ -44,7 +44,7 @@ describe("an endpoint's health", () => {
 
   it('opens the circuit after three failures, probes one at a time no sooner than the interval, and closes to full concurrency on success', () => {
     const c = new EndpointCondition(16);
-    c.recordAnswer(0.005);
+    c.record('success', 0);
     c.record('failure', 0);
     c.record('failure', 0);
     expect(c.open).toBe(false);
@@ -64,10 +64,20 @@ describe("an endpoint's place in the slow share", () => {
     const c = new EndpointCondition(16);
     expect(c.inSlowShare).toBe(true);
     expect(c.concurrency).toBe(1);
-    c.recordAnswer(0.005);
+    c.record('success', 0);
     expect(c.inSlowShare).toBe(false);
     expect(c.concurrency).toBe(16);
     c.record('slow', 0);
     expect(c.inSlowShare).toBe(true);
+  });
+
+  it('starts from the one request it had when its first answer fails or is slow', () => {
+    const failing = new EndpointCondition(16);
+    failing.record('failure', 0);
+    expect(failing.concurrency).toBe(1);
+    expect(failing.state).toBe(DELIVERY_STATE.slowed);
+    const slow = new EndpointCondition(16);
+    slow.record('slow', 0);
+    expect(slow.concurrency).toBe(2);
   });
 });

@@ -39,6 +39,8 @@ export class EndpointCondition {
   avgSeconds: number | null = null;
   #tokens = 0;
   #refilledAt = 0;
+  /** Whether any answer was recorded yet. */
+  #heard = false;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -56,7 +58,7 @@ export class EndpointCondition {
    * healthy endpoints needed; 1,000 of them fill the slow share one request each).
    */
   get concurrency(): number {
-    return this.open || this.avgSeconds === null ? 1 : this.limit;
+    return this.open || !this.#heard ? 1 : this.limit;
   }
 
   /** True while the endpoint is held to less than its full share (slowed or open). */
@@ -72,7 +74,7 @@ export class EndpointCondition {
    * receivers"); a healthy new endpoint leaves the share with its first answer.
    */
   get inSlowShare(): boolean {
-    return this.avgSeconds === null || this.constrained;
+    return !this.#heard || this.constrained;
   }
 
   /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
@@ -107,6 +109,13 @@ export class EndpointCondition {
   }
 
   record(outcome: 'success' | 'slow' | 'failure', now: number): void {
+    // A first answer that fails or is slow starts the endpoint from the one request it had, not
+    // from half its full concurrency: a new endpoint that hangs went from 1 to 8 requests in flight
+    // with its first timeout.
+    if (!this.#heard) {
+      this.#heard = true;
+      if (outcome !== 'success') this.limit = Math.min(2, this.maxConcurrency);
+    }
     if (outcome === 'failure') {
       this.failures++;
       this.limit = Math.max(1, Math.floor(this.limit / 2));
