@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
    * operator (or a test) can tell Herald's backends, and which process, in `pg_stat_activity`.
    */
   applicationName?: string;
+  /** SQLite: the write lock this connection shares with another thread's (src/store/sqlite/write-lock.ts). */
+  sqliteWriteLock?: SharedArrayBuffer;
 }
 
 /** Opens the store named by `databaseUrl` (`sqlite:PATH` or `postgres://…`). */
@@ -26,7 +28,10 @@ export async function openStore(
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
-    return openSqliteStore(path, { maxSizeMb: config.sqliteMaxSizeMb ?? 0 });
+    return openSqliteStore(path, {
+      maxSizeMb: config.sqliteMaxSizeMb ?? 0,
+      writeLock: options.sqliteWriteLock,
+    });
   }
   const { openPostgresStore } = await import('./postgres/postgres-store.js');
   return openPostgresStore(url, { applicationName: options.applicationName ?? `herald:${process.pid}` });

@@ -18,6 +18,7 @@ import type {
 } from '../queue.js';
 import { type Database, STATUS } from '../schema.js';
 import type { WithoutFsync } from './commits.js';
+import { writeLockOf } from './write-lock.js';
 
 const CLAIMED_COLUMNS = `
   d.id, d.msg_id AS msgId, d.endpoint_id AS endpointId, d.app_id AS appId, d.attempt_count AS attemptCount,
@@ -192,7 +193,8 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     releaseUnheld: raw.prepare(`
       UPDATE delivery SET due_at = @now, updated_at = @now
       WHERE due_at > @now AND lease_owner = @owner AND id NOT IN (SELECT value FROM json_each(@held))`),
-    claim: raw.transaction(
+    claim: writeTransaction(
+      raw,
       (
         owner: string,
         limit: number,
@@ -252,7 +254,8 @@ function prepareStatements(raw: SqliteDatabase.Database) {
         });
       },
     ),
-    complete: raw.transaction(
+    complete: writeTransaction(
+      raw,
       (outcomes: DeliveryOutcome[], health: EndpointHealth[], now: number): EndpointHealthAfter[] => {
         for (const outcome of outcomes) {
           if (outcome.attempt) insertAttempt.run(outcome.attempt);
@@ -353,7 +356,7 @@ function prepareHeartbeat(raw: SqliteDatabase.Database) {
       INSERT INTO worker (owner, started_at, heartbeat_at) VALUES (@owner, @startedAt, @now)
       ON CONFLICT (owner) DO UPDATE SET heartbeat_at = MAX(heartbeat_at, excluded.heartbeat_at)`),
     leave: raw.prepare('DELETE FROM worker WHERE owner = @owner'),
-    releaseDead: raw.transaction((now: number, deadBefore: number) => {
+    releaseDead: writeTransaction(raw, (now: number, deadBefore: number) => {
       const owners = (stale.all({ deadBefore }) as { owner: string }[]).map((r) => r.owner);
       if (owners.length === 0) return { owners, released: 0 };
       const list = JSON.stringify(owners);
@@ -361,5 +364,28 @@ function prepareHeartbeat(raw: SqliteDatabase.Database) {
       const { changes } = releaseLeases.run({ now, owners: list });
       return { owners, released: changes };
     }),
+  };
+}
+
+/**
+ * A better-sqlite3 transaction that takes the write lock when it begins (BEGIN IMMEDIATE). A
+ * deferred one reads first and upgrades at its first write; when another connection wrote in
+ * between (\`herald serve\`'s API and worker threads each have one), SQLite refuses the upgrade
+ * with SQLITE_BUSY at once, without waiting the busy timeout.
+ */
+export function writeTransaction<A extends unknown[], R>(
+  raw: SqliteDatabase.Database,
+  fn: (...args: A) => R,
+): (...args: A) => R {
+  const run = raw.transaction(fn).immediate;
+  const lock = writeLockOf(raw);
+  if (!lock) return run;
+  return (...args: A) => {
+    lock.acquire();
+    try {
+      return run(...args);
+    } finally {
+      lock.release();
+    }
   };
 }

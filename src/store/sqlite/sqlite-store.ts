@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import { statfsSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  CompiledQuery,
   type DatabaseConnection,
   Kysely,
   Migrator,
@@ -19,13 +21,21 @@ import type { Store } from '../store.js';
 import { MAIN_CONNECTION_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { commitsWithoutFsync } from './commits.js';
 import { SqliteQueue } from './sqlite-queue.js';
+import { setWriteLock, WriteLock } from './write-lock.js';
 
 /**
  * SQLite backend: one better-sqlite3 connection in WAL mode, shared by Kysely and the
  * queue's prepared statements. Every use goes through Kysely's connection mutex, so the
  * synchronous queue transactions never interleave with an async Kysely transaction.
  */
-export function openSqliteStore(path: string, options: { maxSizeMb?: number } = {}): Store {
+export function openSqliteStore(
+  path: string,
+  options: {
+    maxSizeMb?: number;
+    /** Shared with another thread on the same file (`herald serve`): see write-lock.ts. */
+    writeLock?: SharedArrayBuffer;
+  } = {},
+): Store {
   let raw: SqliteDatabase.Database;
   try {
     raw = new SqliteDatabase(path);
@@ -43,11 +53,20 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
   } catch (err) {
     throw new StoreUnavailableError(`cannot open SQLite database ${path}: ${(err as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(raw) });
+  const lock = options.writeLock ? new WriteLock(options.writeLock) : null;
+  if (lock) setWriteLock(raw, lock);
+  const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(raw, lock) });
   const checkpointer = path === ':memory:' || path === '' ? null : startCheckpointer(path);
   const due = new EventEmitter();
   due.setMaxListeners(0);
   const onDisk = path !== ':memory:' && path !== '';
+  // Other threads of this process on the same file hear it too: `herald serve` runs its worker
+  // on a thread of its own (src/cli/worker-thread.ts). A channel never hears its own messages.
+  const dueChannel = onDisk ? new BroadcastChannel(`herald:due:${resolve(path)}`) : null;
+  if (dueChannel) {
+    dueChannel.unref();
+    dueChannel.onmessage = (event) => due.emit('due', (event as MessageEvent).data);
+  }
   let probe: ReturnType<typeof prepareProbe> | undefined;
   // Through Kysely's connection mutex, like the queue: never inside another transaction.
   const check = () =>
@@ -75,7 +94,10 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
       await wal?.sync();
       return result;
     },
-    notifyDue: (endpointIds) => due.emit('due', endpointIds ?? null),
+    notifyDue(endpointIds) {
+      due.emit('due', endpointIds ?? null);
+      dueChannel?.postMessage(endpointIds ?? null);
+    },
     onDue(listener) {
       due.on('due', listener);
       return () => due.off('due', listener);
@@ -94,6 +116,7 @@ export function openSqliteStore(path: string, options: { maxSizeMb?: number } = 
     check,
     health,
     async close() {
+      dueChannel?.close();
       health.close();
       await checkpointer?.stop();
       await wal?.close();
@@ -171,17 +194,45 @@ function checkFreeSpace(path: string): void {
  */
 class SqliteStoreDialect extends SqliteDialect {
   readonly #raw: SqliteDatabase.Database;
+  readonly #lock: WriteLock | null;
 
-  constructor(raw: SqliteDatabase.Database) {
+  constructor(raw: SqliteDatabase.Database, lock: WriteLock | null) {
     super({ database: raw });
     this.#raw = raw;
+    this.#lock = lock;
   }
 
   override createDriver(): SqliteDriver {
     const raw = this.#raw;
+    const lock = this.#lock;
     return new (class extends SqliteDriver {
+      // Immediate, as the queue's (src/store/sqlite/sqlite-queue.ts, writeTransaction): a
+      // transaction that reads and then writes (the outbox reads the endpoints first) is refused
+      // with SQLITE_BUSY, unretried, when the worker thread's connection wrote in between.
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        lock?.acquire();
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        } catch (err) {
+          lock?.release();
+          throw err;
+        }
+      }
+
+      override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+        try {
+          await super.commitTransaction(connection);
+        } finally {
+          lock?.release();
+        }
+      }
+
       override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-        if (raw.inTransaction) await super.rollbackTransaction(connection);
+        try {
+          if (raw.inTransaction) await super.rollbackTransaction(connection);
+        } finally {
+          lock?.release();
+        }
       }
     })({ database: preparingOnce(raw) });
   }
