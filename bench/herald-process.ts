@@ -66,6 +66,12 @@ export async function startHerald(role: HeraldRole, settings: HeraldSettings): P
     // Isolation needs hanging endpoints to time out within the run, and failing ones to retry in it.
     HERALD_REQUEST_TIMEOUT_MS: '2000',
     HERALD_RETRY_SCHEDULE: '1,1,1,1,1,1,1,1,1,1',
+    // An A/B of a setting without a rebuild (HERALD_WORKER_THREAD=false, say).
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([k]) => k.startsWith('BENCH_HERALD_SET_'))
+        .map(([k, v]) => [k.slice('BENCH_HERALD_SET_'.length), v ?? '']),
+    ),
     ...settings.env,
   };
   const execArgv: string[] = [];

@@ -49,6 +49,13 @@ export async function createRuntime(
     now?: () => number;
     /** What this process is, for the database's view of its connections (`herald:worker:PID`). */
     role?: string;
+    /** SQLite: the write lock shared with another thread on the same file (`herald serve`). */
+    sqliteWriteLock?: SharedArrayBuffer;
+    /**
+     * False in `herald serve`'s worker thread: the API thread says when the database goes down
+     * and comes back, once for the process (both threads see the same file).
+     */
+    logStoreOutages?: boolean;
   } = {},
 ): Promise<Runtime> {
   const migrate = options.migrate ?? true;
@@ -59,8 +66,9 @@ export async function createRuntime(
   const early = migrate ? loadKeyring(config) : null;
   const store = await openStore(config, {
     applicationName: `herald:${options.role ?? 'process'}:${process.pid}`,
+    sqliteWriteLock: options.sqliteWriteLock,
   });
-  store.health.setLogger(logger);
+  if (options.logStoreOutages ?? true) store.health.setLogger(logger);
   const networkPolicy = createNetworkPolicy(config.allowedNetworks);
   const client = createClient(config, networkPolicy);
   const events = config.operationalWebhookUrl
@@ -72,7 +80,9 @@ export async function createRuntime(
         config.svixHeaders,
       )
     : NO_OPERATIONAL_EVENTS;
+  const taskWakeups = new TaskWakeups(config.databaseUrl);
   const close = async () => {
+    taskWakeups.close();
     await events.close();
     await client.close();
     await store.close();
@@ -97,7 +107,7 @@ export async function createRuntime(
       networkPolicy,
       outbox: new Outbox(store),
       catalog: new PublishCatalog(store),
-      taskWakeups: new TaskWakeups(),
+      taskWakeups,
     };
     const createdAdminToken = await ensureAdminToken(store, config, now()).catch((err: unknown) => {
       // The refusal is the one line printed: it says too that the schema did change.

@@ -47,6 +47,7 @@ export interface Config {
   attemptRetentionDays: number;
   metricsToken: string | null;
   metricsPort: number | null;
+  workerThread: boolean;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
 }
@@ -451,6 +452,15 @@ export const SETTINGS = [
     description:
       'Port on HERALD_HOST where `herald worker` serves GET /metrics and GET /api/v1/health. Unset: workers listen on no port. `serve` and `api` ignore it (their /metrics is on HERALD_PORT).',
     parse: (raw) => (raw.trim() === '' ? null : int(1, 65_535)(raw)),
+  }),
+  setting({
+    key: 'workerThread',
+    env: 'HERALD_WORKER_THREAD',
+    default: true,
+    accepts: 'true or false',
+    description:
+      '`herald serve` on a SQLite file runs the delivery worker on a thread of its own, beside the API: one process, two event loops. false: both on one thread.',
+    parse: bool,
   }),
   setting({
     key: 'logLevel',

@@ -40,7 +40,7 @@ export async function observabilityRoutes(app: HeraldApp, ctx: HeraldContext): P
         });
       }
     }
-    const body = await metrics.registry.metrics();
+    const body = await metrics.text();
     return reply
       .header('content-type', metrics.registry.contentType)
       .header('cache-control', 'no-store')

@@ -1,4 +1,13 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 import { VERSION } from '../version.js';
 
 /**
@@ -53,8 +62,17 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     registers,
   });
 
+  /** Other threads' metrics, added to this registry's at each scrape (`herald serve`'s worker thread). */
+  const peers: PeerMetrics[] = [];
   return {
     registry,
+    peers,
+    /** The scrape: this registry's metrics, and every peer thread's, summed by series. */
+    async text(): Promise<string> {
+      if (peers.length === 0) return registry.metrics();
+      const all = await Promise.all([registry.getMetricsAsJSON(), ...peers.map((peer) => peer())]);
+      return AggregatorRegistry.aggregate(all).metrics();
+    },
     messagesPublished: {
       inc(labels: { event_type: string }, value = 1): void {
         messagesPublished.inc({ event_type: eventTypeLabel(labels.event_type) }, value);
@@ -144,3 +162,6 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One thread's metrics as prom-client's JSON, asked for at scrape time. */
+export type PeerMetrics = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;

@@ -103,3 +103,14 @@ export const receivedIds = (receiver: Receiver) =>
 /** How many lines of `output` contain `text`. */
 export const linesWith = (output: string, text: string) =>
   output.split('\n').filter((line) => line.includes(text)).length;
+
+/**
+ * Publishes one message to `uid` and waits until `receiver` has it (answer it at once): the worker
+ * has then heard from the endpoint, which until its first answer gets one request at a time.
+ */
+export async function warmUp(base: string, uid: string, receiver: Receiver): Promise<void> {
+  const tally = newTally();
+  await publishOne(base, uid, -1, tally);
+  if (tally.acknowledged.length !== 1) throw new Error('the warm-up message was not accepted');
+  await receiver.waitForRequests(1, 40_000);
+}

@@ -57,18 +57,29 @@ async function runService(role: Role, cli: Cli): Promise<number> {
   ]);
   const { stdout, stderr } = cli.io;
   const running = await startHerald(role, cli.io.config ?? loadConfig(), (line) => stdout.write(line));
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+  return new Promise<number>((resolve) => {
+    const end = (code: number) => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      running.stop().then(
+        () => resolve(code),
+        (err) => {
+          stderr.write(`herald: shutdown failed: ${(err as Error).message}\n`);
+          resolve(code);
+        },
+      );
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
       stderr.write(`herald: ${signal} received, finishing in-flight deliveries\n`);
-      running.stop().then(resolve, (err) => {
-        stderr.write(`herald: shutdown failed: ${(err as Error).message}\n`);
-        resolve();
-      });
+      end(0);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Without its worker the process would take messages it never delivers: it ends, so a
+    // supervisor restarts it.
+    running.failed.catch((err: Error) => {
+      stderr.write(`herald: the delivery worker stopped: ${err.message}; shutting down\n`);
+      end(1);
+    });
   });
-  return 0;
 }
