@@ -1,7 +1,6 @@
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import { type Kysely, sql, type Updateable } from 'kysely';
 import type { HeraldContext } from '../../context.js';
-import { type Database, type EndpointOrdering, type EndpointTable, STATUS } from '../../store/schema.js';
-import { lineKeySql, messageSeqSql } from '../message/line.js';
+import type { Database, EndpointOrdering, EndpointTable } from '../../store/schema.js';
 
 /**
  * Writes an endpoint's changed columns and, when its `ordering` changes, moves what it is still
@@ -27,31 +26,10 @@ export async function writeEndpoint(
     return;
   }
   await ctx.store.db.transaction().execute(async (trx) => {
+    await ctx.store.lines.lock(trx, endpointId);
     if (ctx.store.dialect === 'postgres')
       await sql`LOCK TABLE endpoint IN ACCESS EXCLUSIVE MODE`.execute(trx);
     await update(trx);
-    await moveLines(trx, endpointId, to);
+    await ctx.store.lines.move(trx, endpointId, to);
   });
-}
-
-async function moveLines(
-  trx: Transaction<Database>,
-  endpointId: string,
-  to: EndpointOrdering,
-): Promise<void> {
-  if (to === 'fifo') {
-    await trx
-      .updateTable('delivery')
-      .set({ ordering_key: lineKeySql('fifo'), seq: messageSeqSql })
-      .where('endpoint_id', '=', endpointId)
-      .where('status', 'in', [STATUS.pending, STATUS.sending])
-      .execute();
-  } else {
-    await trx
-      .updateTable('delivery')
-      .set({ ordering_key: null })
-      .where('endpoint_id', '=', endpointId)
-      .where('ordering_key', 'is not', null)
-      .execute();
-  }
 }
