@@ -8,8 +8,11 @@ import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
 export interface PgSession {
   /** Runs SQL in this session (BEGIN … COMMIT to hold locks). */
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
-  /** Whether another session is waiting for a lock this one holds (read from a second connection). */
-  blocksAnother(): Promise<boolean>;
+  /**
+   * How many other sessions wait for a lock this one holds, or for one held by a session that waits
+   * for it (read from a second connection).
+   */
+  waitingBehind(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -30,12 +33,14 @@ export async function openPgSession(url: string): Promise<PgSession> {
   const pid = rows[0]!.pid;
   return {
     query: (text, values) => session.query(text, values),
-    async blocksAnother() {
-      const waiting = await watcher.query(
-        'SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+    async waitingBehind() {
+      const { rows: waiting } = await watcher.query<{ n: number }>(
+        `WITH first AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
+        SELECT count(*)::int AS n FROM pg_stat_activity a
+        WHERE $1 = ANY(pg_blocking_pids(a.pid)) OR EXISTS (SELECT 1 FROM first WHERE first.pid = ANY(pg_blocking_pids(a.pid)))`,
         [pid],
       );
-      return waiting.rows.length > 0;
+      return waiting[0]!.n;
     },
     async close() {
       await session.end();

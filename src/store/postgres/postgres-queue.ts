@@ -133,6 +133,10 @@ export class PostgresQueue implements QueueStore {
         CROSS JOIN LATERAL (
           SELECT d.id, d.lease_owner AS previous_owner, d.due_at FROM delivery d
           WHERE d.endpoint_id = p.endpoint_id AND d.due_at <= ${now} AND d.due_at IS NOT NULL
+            -- The plan may predate a switch of the endpoint to FIFO: then its rows are the FIFO
+            -- claim's (src/store/lines.ts). The key is checked again on the row version locked.
+            AND d.ordering_key IS NULL
+            AND NOT EXISTS (SELECT 1 FROM endpoint e WHERE e.id = p.endpoint_id AND e.ordering = 'fifo')
           -- Spelled as the delivery_endpoint_due index is, so the planner reads that index (one
           -- endpoint's rows) rather than the due_at index filtered by endpoint (every due row).
           ORDER BY d.endpoint_id, d.due_at LIMIT p.take
