@@ -9,8 +9,8 @@ import type { Database, EndpointTable } from '../../store/schema.js';
  *   order; one in flight stays ahead of its key, whose later messages wait for it;
  * - to "none": every line is dissolved: owed deliveries go out as they come, and a blocked key's
  *   failed head stays failed (recover it like any failed delivery).
- * Nothing but this endpoint's line writes waits for it: claims and publishes, this endpoint's too,
- * go on meanwhile. A publish that read the old setting may commit after the change, so the move is
+ * It locks only this endpoint's rows and line writes: publishes (to it too) and every other
+ * endpoint's claims go on meanwhile. A publish that read the old setting may commit after the change, so the move is
  * run once more when every such publish has ended (`Lines.settle`: on PostgreSQL; SQLite has one
  * writer). Until then such a delivery waits on the wrong side of the lines, where no claim takes it
  * (a FIFO endpoint's claim reads only its lines; an unordered one's leaves rows in a line alone).
