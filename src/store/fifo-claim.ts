@@ -7,9 +7,10 @@
  * retry, not blocked (a blocked head is failed, with no due time). With the head it takes the key's
  * next deliveries, in publish order, up to the first one that is not due (a run): the worker sends
  * a run one delivery (or one batch) at a time, and while any of it is leased the key's head is not
- * due, so no other worker can take the key. On PostgreSQL the head is locked `SKIP LOCKED` and its
- * due time checked again under the lock, so of two workers racing for a key one gets it and the
- * other skips it, never the key's second delivery.
+ * due, so no other worker can take the key. On PostgreSQL the head is locked `SKIP LOCKED` and
+ * taken only if it is still the row version the walk read, so of two workers racing for a key one
+ * gets it and the other skips it, never the key's second delivery. The writes that put a delivery
+ * back in its line keep a key's deliveries in flight at its front (src/store/lines.ts).
  *
  * Cost: one probe per key examined, at most {@link probeBudget} per endpoint and claim, starting
  * after the key this process served last (so with more keys than the budget, every key is reached

@@ -112,7 +112,10 @@ export interface DeliveryTable {
    * owed, in flight or blocked ('' is the default key); NULL otherwise. Partial-indexed.
    */
   ordering_key: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Its message's publish order (`message.seq`), for the line. */
+  /**
+   * Its place in its line: its message's publish order (`message.seq`), or, for a delivery in flight
+   * when an older one joined its line, a place ahead of the rest (src/store/lines.ts).
+   */
   seq: ColumnType<number, number | undefined, number>;
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { StoreHealth } from './health.js';
+import type { Lines } from './lines.js';
 import type { QueueStore } from './queue.js';
 import type { Database } from './schema.js';
 
@@ -13,6 +14,8 @@ export interface Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
   readonly queue: QueueStore;
+  /** The writes that put a FIFO endpoint's deliveries back in their lines or take them out (issue 22). */
+  readonly lines: Lines;
   /**
    * Runs `write` in one transaction and resolves once the commit would survive a power cut.
    * On SQLite the commit itself skips the fsync and the write-ahead log is fsynced on libuv's

@@ -3,7 +3,6 @@ import { newId } from '../../core/ids.js';
 import { HttpError, invalidField } from '../../errors.js';
 import { STATUS, TRIGGER } from '../../store/schema.js';
 import type { EndpointRow } from '../endpoint/repo.js';
-import { joinLines } from '../message/line.js';
 import type { MessageRow } from '../message/repo.js';
 
 /**
@@ -37,8 +36,11 @@ export async function resendMessage(
     trigger_type: TRIGGER.manual,
     next_attempt_at: now,
     updated_at: now,
+    ordering_key: null,
   };
+  const { lines } = ctx.store;
   await ctx.store.db.transaction().execute(async (trx) => {
+    const ordering = await lines.lock(trx, endpoint.id);
     await trx
       .insertInto('delivery')
       .values({
@@ -51,8 +53,9 @@ export async function resendMessage(
       })
       .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doUpdateSet(owed))
       .execute();
-    // On a FIFO endpoint it goes back into its key's line, where its publish order puts it.
-    await joinLines(trx, endpoint, [message.id]);
+    // On a FIFO endpoint it goes back into its key's line, where its publish order puts it (behind
+    // the deliveries of its key being sent, if any: src/store/lines.ts).
+    if (ordering === 'fifo') await lines.join(trx, endpoint.id, { msgIds: [message.id] });
   });
   ctx.store.notifyDue();
 }

@@ -95,7 +95,8 @@ export async function executeTask(ctx: HeraldContext, row: TaskRow, control: Tas
       const schedule = held ? null : { start: Math.max(now, frontier), rate };
       const next: TaskData = { ...data, processed: data.processed + found.scanned };
       await db.transaction().execute(async (trx) => {
-        if (found.ids.length > 0) next.count += await job.apply(trx, endpoint, found.ids, schedule, now);
+        if (found.ids.length > 0)
+          next.count += await job.apply(trx, ctx.store.lines, endpoint, found.ids, schedule, now);
         const result = await trx
           .updateTable('background_task')
           .set({

@@ -1,8 +1,8 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { idAtTime, newId } from '../../core/ids.js';
+import type { Lines } from '../../store/lines.js';
 import { type Database, type EndpointTable, STATUS, TRIGGER } from '../../store/schema.js';
 import { compileStoredFilter } from '../message/filter-evaluation.js';
-import { joinLines, lineKeySql } from '../message/line.js';
 import { jsonArrayHas } from '../message/repo.js';
 import { isSubscribed, storedMessage, subscriptionOf } from '../message/subscription.js';
 import { dueOffset, dueOffsetSql } from './pacing.js';
@@ -80,8 +80,18 @@ export interface ReplayJob {
     cursor: string | null,
     limit: number,
   ): Promise<Found>;
-  /** Queues the found deliveries; returns how many were queued. */
-  apply(trx: Db, endpoint: EndpointRow, ids: string[], schedule: Schedule, now: number): Promise<number>;
+  /**
+   * Queues the found deliveries, a FIFO endpoint's in their keys' lines (`lines`); returns how many
+   * were queued.
+   */
+  apply(
+    trx: Transaction<Database>,
+    lines: Lines,
+    endpoint: EndpointRow,
+    ids: string[],
+    schedule: Schedule,
+    now: number,
+  ): Promise<number>;
 }
 
 /**
@@ -101,28 +111,31 @@ function endpointDeliveries(db: Db, params: ReplayParams, endpointId: string, cu
 
 /**
  * Makes existing deliveries owed again as manual sends with a fresh retry schedule, due
- * times paced by their rank (oldest message first). `guard` re-checks each row's status at
- * write time, so a row that changed since it was found is left alone.
+ * times paced by their rank (oldest message first), a FIFO endpoint's back in their keys'
+ * lines. `guard` re-checks each row's status at write time, so a row that changed since it
+ * was found is left alone.
  */
 async function requeue(
-  trx: Db,
+  trx: Transaction<Database>,
+  lines: Lines,
   endpoint: EndpointRow,
   ids: string[],
   guard: ReturnType<typeof sql>,
   schedule: Schedule,
   now: number,
 ): Promise<number> {
+  const ordering = await lines.lock(trx, endpoint.id);
   const due = schedule
     ? sql`${schedule.start} + ${dueOffsetSql(sql<number>`picked.rn`, schedule.rate)}`
     : sql`NULL`;
   const result = await sql`
     UPDATE delivery SET status = ${STATUS.pending}, attempt_count = 0, trigger_type = ${TRIGGER.manual},
-      lease_owner = NULL, due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now},
-      ordering_key = ${lineKeySql(endpoint.ordering)}
+      lease_owner = NULL, due_at = ${due}, next_attempt_at = ${due}, updated_at = ${now}, ordering_key = NULL
     FROM (
       SELECT id, row_number() OVER (ORDER BY msg_id) - 1 AS rn FROM delivery WHERE id IN (${sql.join(ids)})
     ) picked
     WHERE delivery.id = picked.id AND ${guard}`.execute(trx);
+  if (ordering === 'fifo') await lines.join(trx, endpoint.id, { ids });
   return Number(result.numAffectedRows ?? 0n);
 }
 
@@ -144,8 +157,8 @@ const recover: ReplayJob = {
       .execute();
     return { ids: rows.map((r) => r.id), scanned: rows.length, last: rows.at(-1)?.msg_id ?? null };
   },
-  apply(trx, endpoint, ids, schedule, now) {
-    return requeue(trx, endpoint, ids, sql`delivery.status = ${STATUS.fail}`, schedule, now);
+  apply(trx, lines, endpoint, ids, schedule, now) {
+    return requeue(trx, lines, endpoint, ids, sql`delivery.status = ${STATUS.fail}`, schedule, now);
   },
 };
 
@@ -220,8 +233,8 @@ const bulkReplay: ReplayJob = {
     );
     return { ids: taken.map((r) => r.id), scanned, last };
   },
-  apply(trx, endpoint, ids, schedule, now) {
-    return requeue(trx, endpoint, ids, sql`delivery.status <> ${STATUS.sending}`, schedule, now);
+  apply(trx, lines, endpoint, ids, schedule, now) {
+    return requeue(trx, lines, endpoint, ids, sql`delivery.status <> ${STATUS.sending}`, schedule, now);
   },
 };
 
@@ -276,7 +289,8 @@ const replayMissing: ReplayJob = {
     );
     return { ids: taken.map((r) => r.id), scanned, last };
   },
-  async apply(trx, endpoint, ids, schedule, now) {
+  async apply(trx, lines, endpoint, ids, schedule, now) {
+    const ordering = await lines.lock(trx, endpoint.id);
     const rows = ids.map((msgId, i) => {
       const due = schedule ? schedule.start + dueOffset(i, schedule.rate) : null;
       return {
@@ -300,7 +314,7 @@ const replayMissing: ReplayJob = {
       // A delivery written meanwhile (a live fan-out) wins; this one is not needed.
       .onConflict((oc) => oc.columns(['msg_id', 'endpoint_id']).doNothing())
       .executeTakeFirst();
-    await joinLines(trx, endpoint, ids);
+    if (ordering === 'fifo') await lines.join(trx, endpoint.id, { msgIds: ids });
     return Number(result.numInsertedOrUpdatedRows ?? 0n);
   },
 };

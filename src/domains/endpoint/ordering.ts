@@ -1,57 +1,45 @@
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import type { HeraldContext } from '../../context.js';
-import { type Database, type EndpointOrdering, type EndpointTable, STATUS } from '../../store/schema.js';
-import { lineKeySql, messageSeqSql } from '../message/line.js';
+import type { Database, EndpointTable } from '../../store/schema.js';
 
 /**
  * Writes an endpoint's changed columns and, when its `ordering` changes, moves what it is still
- * owed into or out of the lines, in one transaction:
+ * owed into or out of the lines (`store.lines`), in the same transaction:
  * - to "fifo": every delivery owed (pending, held or in flight) joins its key's line in publish
- *   order; one in flight finishes first, and its key's later messages wait for it;
+ *   order; one in flight stays ahead of its key, whose later messages wait for it;
  * - to "none": every line is dissolved: owed deliveries go out as they come, and a blocked key's
  *   failed head stays failed (recover it like any failed delivery).
- * On PostgreSQL the endpoint table is locked for the moment of the change: a publish that read the
- * endpoint's old setting commits before it, so none of its deliveries is left out of a line.
+ * It locks only this endpoint's rows and line writes: publishes (to it too) and every other
+ * endpoint's claims go on meanwhile. A publish that read the old setting may commit after the change, so the move is
+ * run once more when every such publish has ended (`Lines.settle`: on PostgreSQL; SQLite has one
+ * writer). Until then such a delivery waits on the wrong side of the lines, where no claim takes it
+ * (a FIFO endpoint's claim reads only its lines; an unordered one's leaves rows in a line alone).
  */
 export async function writeEndpoint(
   ctx: HeraldContext,
   endpointId: string,
   changes: Updateable<EndpointTable>,
-  orderingBefore: EndpointOrdering,
 ): Promise<void> {
-  const update = (db: Kysely<Database>) =>
-    db.updateTable('endpoint').set(changes).where('id', '=', endpointId).execute();
+  const { db, lines } = ctx.store;
+  const update = (trx: Kysely<Database>) =>
+    trx.updateTable('endpoint').set(changes).where('id', '=', endpointId).execute();
   const to = changes.ordering;
-  if (to === undefined || to === orderingBefore) {
-    await update(ctx.store.db);
+  if (to === undefined) {
+    await update(db);
     return;
   }
-  await ctx.store.db.transaction().execute(async (trx) => {
-    if (ctx.store.dialect === 'postgres')
-      await sql`LOCK TABLE endpoint IN ACCESS EXCLUSIVE MODE`.execute(trx);
+  const switched = await db.transaction().execute(async (trx) => {
+    const before = await lines.lock(trx, endpointId);
+    const moving = before !== undefined && before !== to;
+    if (moving) await lines.move(trx, endpointId, to);
+    // Last: the row lock it takes (which the workers' health writes to the endpoint wait for) is held
+    // from here to the commit, not through the move.
     await update(trx);
-    await moveLines(trx, endpointId, to);
+    return moving;
   });
-}
-
-async function moveLines(
-  trx: Transaction<Database>,
-  endpointId: string,
-  to: EndpointOrdering,
-): Promise<void> {
-  if (to === 'fifo') {
-    await trx
-      .updateTable('delivery')
-      .set({ ordering_key: lineKeySql('fifo'), seq: messageSeqSql })
-      .where('endpoint_id', '=', endpointId)
-      .where('status', 'in', [STATUS.pending, STATUS.sending])
-      .execute();
-  } else {
-    await trx
-      .updateTable('delivery')
-      .set({ ordering_key: null })
-      .where('endpoint_id', '=', endpointId)
-      .where('ordering_key', 'is not', null)
-      .execute();
-  }
+  if (switched && !(await lines.settle(db, endpointId, to)))
+    ctx.logger.warn(
+      { endpointId, ordering: to },
+      'a transaction open since the change of ordering kept it from settling; moved the deliveries again anyway',
+    );
 }

@@ -170,7 +170,7 @@ export async function updateEndpoint(
       ? encryptPlaintextHeaders(ctx.keyring, row.headers)
       : storeHeaders(ctx.keyring, fields.headers ?? {});
   if (headers !== row.headers) changes.headers = headers;
-  await writeEndpoint(ctx, row.id, changes, row.ordering).catch(uidConflict);
+  await writeEndpoint(ctx, row.id, changes).catch(uidConflict);
   const next = await applyDisabled(ctx, { ...row, ...changes }, row, fields.disabled, now);
   // Checked again only when this write changed what they compare: the filter or the event types
   // (the check reads the whole catalog's schemas).

@@ -161,6 +161,19 @@ async function writeBatch(
   due: Set<string>,
 ): Promise<number[]> {
   return store.writeDurably(async (trx) => {
+    // Publish order: PostgreSQL draws it from a sequence (the column's default), so it holds
+    // across API processes; SQLite, with one writer, counts in this transaction.
+    const first = store.dialect === 'sqlite' ? await reserveSqliteSeq(trx, entries.length) : 0;
+    // ON CONFLICT DO NOTHING: a taken eventId skips its message instead of failing the batch.
+    // Written before the endpoints are read: on PostgreSQL the transaction then has its id when it
+    // reads their `ordering`, and a change of `ordering` waits for the transactions that had one
+    // (src/store/lines.ts, `settle`), so none that read the old setting is missed.
+    const inserted = await trx
+      .insertInto('message')
+      .values(entries.map((e, i) => (first > 0 ? { ...e.row, seq: first + i } : e.row)))
+      .onConflict((oc) => oc.doNothing())
+      .returning(['id', sql<number>`seq`.as('seq')])
+      .execute();
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
       .selectFrom('endpoint')
@@ -168,16 +181,6 @@ async function writeBatch(
       .where('app_id', 'in', appIds)
       .execute()
       .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e, filters) })));
-    // Publish order: PostgreSQL draws it from a sequence (the column's default), so it holds
-    // across API processes; SQLite, with one writer, counts in this transaction.
-    const first = store.dialect === 'sqlite' ? await reserveSqliteSeq(trx, entries.length) : 0;
-    // ON CONFLICT DO NOTHING: a taken eventId skips its message instead of failing the batch.
-    const inserted = await trx
-      .insertInto('message')
-      .values(entries.map((e, i) => (first > 0 ? { ...e.row, seq: first + i } : e.row)))
-      .onConflict((oc) => oc.doNothing())
-      .returning(['id', sql<number>`seq`.as('seq')])
-      .execute();
     const stored = new Map(inserted.map((r) => [r.id, Number(r.seq)]));
     const deliveries = [];
     const fanOuts: number[] = [];

@@ -17,6 +17,9 @@ import type {
 } from '../queue.js';
 import { type Database, STATUS } from '../schema.js';
 
+/** A key's head as the walk read it, with its row version (`xmin`), which its lock checks again. */
+type VersionedHead = LineHead & { version: string };
+
 /** Which due endpoints are FIFO, and their batch size (their claim walks keys: src/store/fifo-claim.ts). */
 const FIFO_BATCH_SIZE = sql.raw(
   `CASE WHEN e.ordering = 'fifo' THEN e.fifo_batch_size END AS "fifoBatchSize"`,
@@ -130,6 +133,10 @@ export class PostgresQueue implements QueueStore {
         CROSS JOIN LATERAL (
           SELECT d.id, d.lease_owner AS previous_owner, d.due_at FROM delivery d
           WHERE d.endpoint_id = p.endpoint_id AND d.due_at <= ${now} AND d.due_at IS NOT NULL
+            -- The plan may predate a switch of the endpoint to FIFO: then its rows are the FIFO
+            -- claim's (src/store/lines.ts). The key is checked again on the row version locked.
+            AND d.ordering_key IS NULL
+            AND NOT EXISTS (SELECT 1 FROM endpoint e WHERE e.id = p.endpoint_id AND e.ordering = 'fifo')
           -- Spelled as the delivery_endpoint_due index is, so the planner reads that index (one
           -- endpoint's rows) rather than the due_at index filtered by endpoint (every due row).
           ORDER BY d.endpoint_id, d.due_at LIMIT p.take
@@ -166,9 +173,10 @@ export class PostgresQueue implements QueueStore {
   /**
    * A FIFO endpoint's part of a claim round (src/store/fifo-claim.ts): its keys walked in
    * `delivery_line` by a recursive skip-scan (one probe per key, unlocked), then the due heads
-   * locked `SKIP LOCKED` with their due time checked again under the lock (a head another worker
-   * leased or finished meanwhile drops out, and its key with it), a run taken behind each, leased
-   * and joined with what the send needs.
+   * locked `SKIP LOCKED` and taken only if they are still the row version the walk read (`xmin`):
+   * a head another worker leased or finished meanwhile drops out, and its key with it, and so does
+   * one that a line write put a delivery before (it writes the key's head: src/store/lines.ts). A
+   * run is taken behind each, leased and joined with what the send needs.
    */
   async #claimFifo(
     take: EndpointTake,
@@ -193,6 +201,8 @@ export class PostgresQueue implements QueueStore {
       WITH heads AS (
         SELECT d.id, d.ordering_key, d.seq FROM delivery d
         WHERE d.id = ANY(${heads.map((h) => h.id)}::text[]) AND d.due_at <= ${now} AND d.ordering_key IS NOT NULL
+          -- Checked again on the row version it locks, as the due time is.
+          AND d.id || ' ' || d.xmin::text = ANY(${heads.map((h) => `${h.id} ${h.version}`)}::text[])
         FOR UPDATE SKIP LOCKED
       ), run AS (
         SELECT r.id, r.previous_owner FROM heads h CROSS JOIN LATERAL (
@@ -232,22 +242,22 @@ export class PostgresQueue implements QueueStore {
     until: string | undefined,
     wanted: number,
     budget: number,
-  ): Promise<LineHead[]> {
+  ): Promise<VersionedHead[]> {
     const lower = after === undefined ? sql`` : sql`AND ordering_key > ${after}`;
     const upper = until === undefined ? sql`` : sql`AND ordering_key <= ${until}`;
     const probe = (from: ReturnType<typeof sql>) => sql`
-      SELECT ordering_key, id, seq, coalesce(due_at <= ${now}, false) AS due FROM delivery
+      SELECT ordering_key, id, seq, coalesce(due_at <= ${now}, false) AS due, xmin::text AS version FROM delivery
       WHERE endpoint_id = ${endpointId} AND ordering_key IS NOT NULL ${from} ${upper}
       ORDER BY ordering_key, seq LIMIT 1`;
-    const { rows } = await sql<LineHead>`
-      WITH RECURSIVE walk(key, id, seq, due, n, found) AS (
-        (SELECT ordering_key, id, seq, due, 1, due::int FROM (${probe(lower)}) first)
+    const { rows } = await sql<VersionedHead>`
+      WITH RECURSIVE walk(key, id, seq, due, version, n, found) AS (
+        (SELECT ordering_key, id, seq, due, version, 1, due::int FROM (${probe(lower)}) first)
         UNION ALL
-        SELECT nx.ordering_key, nx.id, nx.seq, nx.due, walk.n + 1, walk.found + nx.due::int
+        SELECT nx.ordering_key, nx.id, nx.seq, nx.due, nx.version, walk.n + 1, walk.found + nx.due::int
         FROM walk CROSS JOIN LATERAL (${probe(sql`AND ordering_key > walk.key`)}) nx
         WHERE walk.n < ${budget} AND walk.found < ${wanted}
       )
-      SELECT key, id, seq::float8 AS seq FROM walk WHERE due LIMIT ${wanted}`.execute(this.db);
+      SELECT key, id, seq::float8 AS seq, version FROM walk WHERE due LIMIT ${wanted}`.execute(this.db);
     return rows;
   }
 

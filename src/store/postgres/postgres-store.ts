@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { backoffMs } from '../../core/backoff.js';
 import { StoreHealth } from '../health.js';
+import { Lines } from '../lines.js';
 import { appliedNames, MIGRATION_NAMES, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
@@ -125,6 +126,7 @@ export async function openPostgresStore(
     dialect: 'postgres',
     db,
     queue: new PostgresQueue(queueDb, heartbeatDb),
+    lines: new Lines('postgres'),
     writeDurably: (write) => db.transaction().execute(write),
     check,
     health,

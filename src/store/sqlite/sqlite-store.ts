@@ -14,6 +14,7 @@ import {
   SqliteDriver,
 } from 'kysely';
 import { StoreHealth } from '../health.js';
+import { Lines } from '../lines.js';
 import { appliedNames, migrationProvider, pendingNames } from '../migrations/index.js';
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
@@ -84,6 +85,7 @@ export function openSqliteStore(
     dialect: 'sqlite',
     db,
     queue: new SqliteQueue(db, raw, withoutFsync),
+    lines: new Lines('sqlite'),
     async writeDurably(write) {
       // Holding the connection, so no other write commits without its fsync meanwhile.
       const result = await db

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HeraldContext } from '../../../src/context.js';
+import { resendMessage } from '../../../src/domains/attempt/resend.js';
+import { REPLAY_JOBS } from '../../../src/domains/background-task/jobs.js';
 import type { ClaimedDelivery } from '../../../src/store/queue.js';
 import { STATUS } from '../../../src/store/schema.js';
 import { BACKENDS } from '../../support/backends.js';
+import { eventually } from '../../support/herald.js';
+import { openPgSession } from '../../support/pg-session.js';
 import { openQueueFixture, outcome, type QueueFixture } from './harness.js';
 
 const LEASE_MS = 60_000;
@@ -36,6 +41,13 @@ for (const backend of BACKENDS) {
       for (let i = 0; i < count; i++)
         ids.push(await q.delivery(app, ep, { orderingKey: key, dueAt: now - 1 }));
       return ids;
+    }
+
+    /** A delivery of `key` that exhausted its retries on a key that skips: failed, out of its line. */
+    async function skipped(key: string): Promise<string> {
+      const id = await q.delivery(app, ep, { orderingKey: key, dueAt: null, status: STATUS.fail });
+      await q.store.db.updateTable('delivery').set({ ordering_key: null }).where('id', '=', id).execute();
+      return id;
     }
 
     it("hands over each key's deliveries from its head, in publish order, every key at once", async () => {
@@ -163,6 +175,111 @@ for (const backend of BACKENDS) {
       await q.store.queue.complete([outcome(inFlight, 'w1', { leavesLine: false })], [], now);
       const after = await q.store.queue.claim('w1', 10, Date.now(), Date.now() + LEASE_MS);
       expect(after.map((d) => d.id)).toEqual([next]);
+    });
+
+    const endpointRow = (id: string) =>
+      q.store.db.selectFrom('endpoint').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    /** Sends a delivery's message again, as the recover task or a resend through the API writes it. */
+    const sendAgain = {
+      async recover(deliveryId: string, now: number) {
+        const endpoint = await endpointRow(ep);
+        const schedule = { start: now, rate: 1_000 };
+        await q.store.db
+          .transaction()
+          .execute((trx) =>
+            REPLAY_JOBS['endpoint.recover']!.apply(trx, q.store.lines, endpoint, [deliveryId], schedule, now),
+          );
+      },
+      async resend(deliveryId: string, now: number) {
+        const { msg_id } = await q.row(deliveryId);
+        const message = await q.store.db
+          .selectFrom('message')
+          .selectAll()
+          .where('id', '=', msg_id)
+          .executeTakeFirstOrThrow();
+        const ctx = { store: q.store, now: () => now } as unknown as HeraldContext;
+        await resendMessage(ctx, message, await endpointRow(ep));
+      },
+    };
+
+    for (const how of ['recover', 'resend'] as const)
+      it(`gives no worker an older message of a key sent again (${how}) while the key's run is in flight, then sends it before the rest`, async () => {
+        const now = Date.now();
+        const older = await skipped('a');
+        const a = await line('a', 3, now);
+        const run = await q.store.queue.claim('w1', 2, now, now + LEASE_MS);
+        expect(run.map((d) => d.id)).toEqual([a[0], a[1]]);
+        await sendAgain[how](older, now);
+        expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS)).toEqual([]);
+        await q.store.queue.complete([outcome(a[0]!, 'w1', { leavesLine: true })], [], now);
+        expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS)).toEqual([]);
+        await q.store.queue.complete([outcome(a[1]!, 'w1', { leavesLine: true })], [], now);
+        // The run is done: the older message goes first, then the key's message still owed.
+        const after = await q.store.queue.claim('w2', 10, now, now + LEASE_MS);
+        expect(after.map((d) => d.id)).toEqual([older, a[2]]);
+      });
+
+    // PostgreSQL only: there workers claim in parallel with the API's writes (SQLite has one writer).
+    if (backend === 'postgres')
+      it("makes a resend wait for a claim that holds the key's head, and keeps the run that claim leased ahead", async () => {
+        const now = Date.now();
+        const older = await skipped('a');
+        const a = await line('a', 2, now);
+        const claim = await openPgSession(q.url);
+        try {
+          // A claim of another worker, between locking the key's head and committing the run it leases.
+          await claim.query('BEGIN');
+          await claim.query('SELECT id FROM delivery WHERE id = $1 FOR UPDATE', [a[0]]);
+          let resent = false;
+          const resend = sendAgain.resend(older, now).then(() => {
+            resent = true;
+          });
+          await eventually(async () => resent || (await claim.waitingBehind()) > 0);
+          expect(resent).toBe(false);
+          await claim.query(
+            'UPDATE delivery SET status = $1, lease_owner = $2, due_at = $3 WHERE id = ANY($4)',
+            [STATUS.sending, 'w1', now + LEASE_MS, a],
+          );
+          await claim.query('COMMIT');
+          await resend;
+        } finally {
+          await claim.close();
+        }
+        expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS)).toEqual([]);
+        await q.store.queue.complete(
+          a.map((id) => outcome(id, 'w1', { leavesLine: true })),
+          [],
+          now,
+        );
+        const after = await q.store.queue.claim('w2', 10, now, now + LEASE_MS);
+        expect(after.map((d) => d.id)).toEqual([older]);
+      });
+
+    it('keeps a delivery being sent ahead of its key when its endpoint becomes FIFO, and the key waits for it', async () => {
+      const plain = await q.endpoint(app);
+      const now = Date.now();
+      // Published in this order to an unordered endpoint: the first waits for a retry while the
+      // second is being sent.
+      const first = await q.delivery(app, plain, { orderingKey: 'k', dueAt: now + 30_000 });
+      const second = await q.delivery(app, plain, { orderingKey: 'k', dueAt: now - 1 });
+      await q.store.db
+        .updateTable('delivery')
+        .set({ ordering_key: null })
+        .where('endpoint_id', '=', plain)
+        .execute();
+      const taken = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(taken.map((d) => d.id)).toEqual([second]);
+      await q.store.db.transaction().execute(async (trx) => {
+        await q.store.lines.lock(trx, plain);
+        await trx.updateTable('endpoint').set({ ordering: 'fifo' }).where('id', '=', plain).execute();
+        await q.store.lines.move(trx, plain, 'fifo');
+      });
+      // The first one's retry comes due: still the key waits for the one being sent.
+      await q.store.db.updateTable('delivery').set({ due_at: now }).where('id', '=', first).execute();
+      expect(await q.store.queue.claim('w2', 10, now, now + LEASE_MS)).toEqual([]);
+      await q.store.queue.complete([outcome(second, 'w1')], [], now);
+      const after = await q.store.queue.claim('w2', 10, now, now + LEASE_MS);
+      expect(after.map((d) => d.id)).toEqual([first]);
     });
 
     it('leaves an unordered endpoint of the same application as it was', async () => {
