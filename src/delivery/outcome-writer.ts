@@ -15,6 +15,11 @@ import { isOutage, StoreWait } from './store-outage.js';
  */
 const FLUSH_SIZE = 512;
 const FLUSH_DELAY_MS = 20;
+/**
+ * Sooner when an outcome moved a FIFO key on: the key's next delivery cannot be claimed until this
+ * one's row leaves the line, so every message of a key waited for the 20 ms (issue 22).
+ */
+const LINE_FLUSH_DELAY_MS = 1;
 /** Tries to write one batch, on an error that is not a database outage, before leaving it to lease expiry. */
 const WRITE_TRIES = 5;
 /**
@@ -66,6 +71,8 @@ export class OutcomeWriter {
   #effects: Effects = newEffects();
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
+  /** The delay the pending flush timer was set with. */
+  #timerMs = FLUSH_DELAY_MS;
   #closed = false;
   #closing = false;
   /** The batch being written (held while the database is down; still leased to this worker). */
@@ -163,18 +170,24 @@ export class OutcomeWriter {
         this.#effects.recovered.push(delivery);
     }
     if (judgement.gone) this.#effects.gone.push(delivery);
-    this.#schedule();
+    this.#schedule(outcome.leavesLine === true);
   }
 
-  #schedule(): void {
+  #schedule(soon = false): void {
     if (this.#outcomes.length >= FLUSH_SIZE) {
       void this.flush();
       return;
     }
-    this.#timer ??= setTimeout(() => {
+    if (soon && this.#timerMs > LINE_FLUSH_DELAY_MS && this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (this.#timer) return;
+    this.#timerMs = soon ? LINE_FLUSH_DELAY_MS : FLUSH_DELAY_MS;
+    this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.flush();
-    }, FLUSH_DELAY_MS);
+    }, this.#timerMs);
   }
 
   /** Writes everything queued so far; concurrent calls share one write at a time. */
