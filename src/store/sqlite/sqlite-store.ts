@@ -212,7 +212,7 @@ class SqliteStoreDialect extends SqliteDialect {
       // transaction that reads and then writes (the outbox reads the endpoints first) is refused
       // with SQLITE_BUSY, unretried, when the worker thread's connection wrote in between.
       override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-        lock?.acquire();
+        await lock?.acquire();
         try {
           await connection.executeQuery(CompiledQuery.raw('begin immediate'));
         } catch (err) {
