@@ -80,7 +80,7 @@ export async function createRuntime(
         config.svixHeaders,
       )
     : NO_OPERATIONAL_EVENTS;
-  const taskWakeups = new TaskWakeups(config.databaseUrl);
+  const taskWakeups = new TaskWakeups(options.sqliteWriteLock ? config.databaseUrl : null);
   const close = async () => {
     taskWakeups.close();
     await events.close();

@@ -53,23 +53,25 @@ function workerOnThread(role: Role, config: Readonly<Config>): boolean {
  * Starts the processes' parts for `role`: the HTTP API, the delivery worker, or both (`serve`:
  * on SQLite, the worker on a thread of its own, src/cli/worker-thread.ts). Stopping closes the
  * listener first (no new work), lets deliveries in flight finish up to the shutdown deadline,
- * gives back what did not finish, then closes the database. `thread`: this is that worker thread.
+ * gives back what did not finish, then closes the database. `thread`: this is that worker thread,
+ * sharing the main thread's SQLite write lock.
  */
 export async function startHerald(
   role: Role,
   config: Readonly<Config>,
   print: (line: string) => void,
-  options: { thread?: boolean; sqliteWriteLock?: SharedArrayBuffer } = {},
+  options: { thread?: { sqliteWriteLock: SharedArrayBuffer } } = {},
 ): Promise<RunningHerald> {
-  const onThread = workerOnThread(role, config);
-  const sqliteWriteLock = onThread ? WriteLock.createBuffer() : options.sqliteWriteLock;
+  const inThread = options.thread !== undefined;
+  // Made here when this process starts a worker thread, which gets it too.
+  const threadLock = workerOnThread(role, config) ? WriteLock.createBuffer() : null;
   const runtime = await createRuntime(config, {
     migrate: role !== 'worker',
     role,
     // The process's own metrics (CPU, memory, event loop) are the main thread's to report.
-    processMetrics: !options.thread,
-    logStoreOutages: !options.thread,
-    sqliteWriteLock,
+    processMetrics: !inThread,
+    logStoreOutages: !inThread,
+    sqliteWriteLock: threadLock ?? options.thread?.sqliteWriteLock,
   });
   const { ctx } = runtime;
   announceAdminToken(runtime, print);
@@ -77,9 +79,9 @@ export async function startHerald(
   let dispatcher: Dispatcher | null = null;
   let tasks: TaskRunner | null = null;
   let retention: ReturnType<typeof startRetention> | null = null;
-  if (onThread && sqliteWriteLock) {
+  if (threadLock) {
     try {
-      worker = await startWorkerThread(config, sqliteWriteLock);
+      worker = await startWorkerThread(config, threadLock);
     } catch (err) {
       await runtime.close();
       throw err;
@@ -106,7 +108,7 @@ export async function startHerald(
         'Herald is listening',
       );
     } else {
-      if (config.metricsPort !== null && !options.thread)
+      if (config.metricsPort !== null && !inThread)
         metricsServer = await startMetricsServer(ctx, config.metricsPort);
       ctx.logger.info(
         { role, database: ctx.store.dialect, owner: dispatcher?.owner, metricsUrl: metricsServer?.url },

@@ -15,7 +15,7 @@ import { startHerald } from './serve.js';
 if (!parentPort) throw new Error('worker-thread.ts runs as a worker thread of `herald serve`');
 const port = parentPort;
 const { config, sqliteWriteLock } = workerData as { config: Config; sqliteWriteLock: SharedArrayBuffer };
-const running = await startHerald('worker', config, () => {}, { thread: true, sqliteWriteLock });
+const running = await startHerald('worker', config, () => {}, { thread: { sqliteWriteLock } });
 port.on('message', (msg: { cmd: string; id?: number }) => {
   if (msg.cmd === 'metrics')
     void running.metrics.registry

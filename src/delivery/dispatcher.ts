@@ -463,8 +463,8 @@ export class Dispatcher {
     const promise = this.#client.send(request).then(
       (result) => {
         const now = this.#ctx.now();
-        lane.condition.recordAnswer(result.durationMs / 1000);
-        const state = this.#health.record(lane.endpointId, judgeHealth(result, this.#slowMs), now);
+        const health = judgeHealth(result, this.#slowMs);
+        const state = this.#health.record(lane.endpointId, health, now, result.durationMs / 1000);
         this.#trim(lane, now);
         for (const d of batch) {
           const judgement = judge(d, this.owner, request, result, this.#ctx.config.retrySchedule, now, batch);

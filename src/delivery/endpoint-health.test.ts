@@ -32,28 +32,28 @@ describe("an endpoint's health", () => {
 
   it('halves on a slow answer, never below two, and gains one per fast success', () => {
     const c = new EndpointCondition(16);
-    c.record('success', 0);
-    c.record('slow', 0);
+    c.record('success', 0, 0.005);
+    c.record('slow', 0, 1.5);
     expect(c.concurrency).toBe(8);
     expect(c.state).toBe(DELIVERY_STATE.slowed);
-    for (let i = 0; i < 5; i++) c.record('slow', 0);
+    for (let i = 0; i < 5; i++) c.record('slow', 0, 1.5);
     expect(c.concurrency).toBe(2);
-    c.record('success', 0);
+    c.record('success', 0, 0.005);
     expect(c.concurrency).toBe(3);
   });
 
   it('opens the circuit after three failures, probes one at a time no sooner than the interval, and closes to full concurrency on success', () => {
     const c = new EndpointCondition(16);
-    c.record('success', 0);
-    c.record('failure', 0);
-    c.record('failure', 0);
+    c.record('success', 0, 0.005);
+    c.record('failure', 0, 0.005);
+    c.record('failure', 0, 0.005);
     expect(c.open).toBe(false);
-    c.record('failure', 1_000);
+    c.record('failure', 1_000, 0.005);
     expect(c.state).toBe(DELIVERY_STATE.open);
     expect(c.concurrency).toBe(1);
     expect(c.waitMs(1_000)).toBe(PROBE_INTERVAL_MS);
     expect(c.waitMs(1_000 + PROBE_INTERVAL_MS)).toBe(0);
-    c.record('success', 2_000);
+    c.record('success', 2_000, 0.005);
     expect(c.state).toBe(DELIVERY_STATE.normal);
     expect(c.concurrency).toBe(16);
   });
@@ -64,20 +64,20 @@ describe("an endpoint's place in the slow share", () => {
     const c = new EndpointCondition(16);
     expect(c.inSlowShare).toBe(true);
     expect(c.concurrency).toBe(1);
-    c.record('success', 0);
+    c.record('success', 0, 0.005);
     expect(c.inSlowShare).toBe(false);
     expect(c.concurrency).toBe(16);
-    c.record('slow', 0);
+    c.record('slow', 0, 1.5);
     expect(c.inSlowShare).toBe(true);
   });
 
   it('starts from the one request it had when its first answer fails or is slow', () => {
     const failing = new EndpointCondition(16);
-    failing.record('failure', 0);
+    failing.record('failure', 0, 0.005);
     expect(failing.concurrency).toBe(1);
     expect(failing.state).toBe(DELIVERY_STATE.slowed);
     const slow = new EndpointCondition(16);
-    slow.record('slow', 0);
+    slow.record('slow', 0, 1.5);
     expect(slow.concurrency).toBe(2);
   });
 });

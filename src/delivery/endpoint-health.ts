@@ -39,8 +39,6 @@ export class EndpointCondition {
   avgSeconds: number | null = null;
   #tokens = 0;
   #refilledAt = 0;
-  /** Whether any answer was recorded yet. */
-  #heard = false;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -58,7 +56,7 @@ export class EndpointCondition {
    * healthy endpoints needed; 1,000 of them fill the slow share one request each).
    */
   get concurrency(): number {
-    return this.open || !this.#heard ? 1 : this.limit;
+    return this.open || this.avgSeconds === null ? 1 : this.limit;
   }
 
   /** True while the endpoint is held to less than its full share (slowed or open). */
@@ -74,7 +72,7 @@ export class EndpointCondition {
    * receivers"); a healthy new endpoint leaves the share with its first answer.
    */
   get inSlowShare(): boolean {
-    return !this.#heard || this.constrained;
+    return this.avgSeconds === null || this.constrained;
   }
 
   /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
@@ -104,18 +102,15 @@ export class EndpointCondition {
     return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
   }
 
-  recordAnswer(seconds: number): void {
-    this.avgSeconds = this.avgSeconds === null ? seconds : this.avgSeconds * 0.8 + seconds * 0.2;
-  }
-
-  record(outcome: 'success' | 'slow' | 'failure', now: number): void {
-    // A first answer that fails or is slow starts the endpoint from the one request it had, not
-    // from half its full concurrency: a new endpoint that hangs went from 1 to 8 requests in flight
-    // with its first timeout.
-    if (!this.#heard) {
-      this.#heard = true;
+  /** Records an answer that took `seconds`, judged `outcome`. */
+  record(outcome: 'success' | 'slow' | 'failure', now: number, seconds: number): void {
+    if (this.avgSeconds === null) {
+      this.avgSeconds = seconds;
+      // A first answer that fails or is slow starts the endpoint from the one request it had, not
+      // from half its full concurrency: a new endpoint that hangs went from 1 to 8 requests in
+      // flight with its first timeout.
       if (outcome !== 'success') this.limit = Math.min(2, this.maxConcurrency);
-    }
+    } else this.avgSeconds = this.avgSeconds * 0.8 + seconds * 0.2;
     if (outcome === 'failure') {
       this.failures++;
       this.limit = Math.max(1, Math.floor(this.limit / 2));
@@ -175,10 +170,10 @@ export class EndpointHealthBook {
   }
 
   /** Records a result; returns the endpoint's state after it. */
-  record(endpointId: string, outcome: 'success' | 'slow' | 'failure', now: number): number {
+  record(endpointId: string, outcome: 'success' | 'slow' | 'failure', now: number, seconds: number): number {
     const condition = this.get(endpointId);
     const before = condition.state;
-    condition.record(outcome, now);
+    condition.record(outcome, now, seconds);
     const after = condition.state;
     if (after !== before) {
       this.#count(before, -1);

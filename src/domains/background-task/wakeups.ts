@@ -1,41 +1,31 @@
-import { BroadcastChannel } from 'node:worker_threads';
+import { ThreadSignal } from '../../store/thread-signal.js';
 
 /**
  * Wake-ups for the background-task runners, so a task created here starts without waiting for
- * the next poll: in this process, across its threads (`herald serve` runs the worker, and so
- * the runners, on a thread of its own beside the API). Runners in other processes find it on
- * their poll.
+ * the next poll: in this process, and across its threads when it has several on one database
+ * (`herald serve` runs the worker, and so the runners, on a thread of its own beside the API).
+ * Runners in other processes find it on their poll.
  */
 export class TaskWakeups {
-  readonly #listeners = new Set<() => void>();
-  /** Other threads' wake-ups for the same database (a channel never hears its own). */
-  readonly #channel: BroadcastChannel;
+  readonly #signal: ThreadSignal<null>;
 
-  /** `scope` names the database, so unrelated instances in one process (tests) stay apart. */
-  constructor(scope: string) {
-    this.#channel = new BroadcastChannel(`herald:tasks:${scope}`);
-    this.#channel.unref();
-    this.#channel.onmessage = () => this.#notify();
+  /** `channel` names the database the threads share; null when this thread is alone on it. */
+  constructor(channel: string | null) {
+    this.#signal = new ThreadSignal(channel === null ? null : `herald:tasks:${channel}`);
   }
 
-  /** Tells the runners of this process that a task was created. */
+  /** Tells the runners that a task was created. */
   wake(): void {
-    this.#notify();
-    this.#channel.postMessage(null);
+    this.#signal.emit(null);
   }
 
   /** Calls `listener` on every wake-up until the returned function is called. */
   listen(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#signal.on(listener);
   }
 
   close(): void {
-    this.#channel.close();
-  }
-
-  #notify(): void {
-    for (const listener of this.#listeners) listener();
+    this.#signal.close();
   }
 }
 

@@ -18,7 +18,7 @@ import type {
 } from '../queue.js';
 import { type Database, STATUS } from '../schema.js';
 import type { WithoutFsync } from './commits.js';
-import { writeLockOf } from './write-lock.js';
+import type { WriteLock } from './write-lock.js';
 
 const CLAIMED_COLUMNS = `
   d.id, d.msg_id AS msgId, d.endpoint_id AS endpointId, d.app_id AS appId, d.attempt_count AS attemptCount,
@@ -45,6 +45,8 @@ export class SqliteQueue implements QueueStore {
     db: Kysely<Database>,
     raw: SqliteDatabase.Database,
     private readonly withoutFsync: WithoutFsync,
+    /** Shared with another thread on the same file (`herald serve`), taken around every write. */
+    private readonly writeLock: WriteLock | null = null,
   ) {
     this.#db = db;
     this.#raw = raw;
@@ -117,7 +119,7 @@ export class SqliteQueue implements QueueStore {
     // Prepared on first use: the tables do not exist before the first migration.
     this.#statements ??= prepareStatements(this.#raw);
     const statements = this.#statements;
-    const lock = reads ? undefined : writeLockOf(this.#raw);
+    const lock = reads ? null : this.writeLock;
     return this.#db.connection().execute(async () => {
       await lock?.acquire();
       try {

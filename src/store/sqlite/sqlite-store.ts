@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { statfsSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -19,10 +17,11 @@ import { appliedNames, migrationProvider, pendingNames } from '../migrations/ind
 import { StoreUnavailableError } from '../open.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { ThreadSignal } from '../thread-signal.js';
 import { MAIN_CONNECTION_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { commitsWithoutFsync } from './commits.js';
 import { SqliteQueue } from './sqlite-queue.js';
-import { setWriteLock, WriteLock } from './write-lock.js';
+import { WriteLock } from './write-lock.js';
 
 /**
  * SQLite backend: one better-sqlite3 connection in WAL mode, shared by Kysely and the
@@ -55,19 +54,13 @@ export function openSqliteStore(
     throw new StoreUnavailableError(`cannot open SQLite database ${path}: ${(err as Error).message}`);
   }
   const lock = options.writeLock ? new WriteLock(options.writeLock) : null;
-  if (lock) setWriteLock(raw, lock);
   const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(raw, lock) });
-  const checkpointer = path === ':memory:' || path === '' ? null : startCheckpointer(path);
-  const due = new EventEmitter();
-  due.setMaxListeners(0);
   const onDisk = path !== ':memory:' && path !== '';
-  // Other threads of this process on the same file hear it too: `herald serve` runs its worker
-  // on a thread of its own (src/cli/worker-thread.ts). A channel never hears its own messages.
-  const dueChannel = onDisk ? new BroadcastChannel(`herald:due:${resolve(path)}`) : null;
-  if (dueChannel) {
-    dueChannel.unref();
-    dueChannel.onmessage = (event) => due.emit('due', (event as MessageEvent).data);
-  }
+  const checkpointer = onDisk ? startCheckpointer(path) : null;
+  // Heard by the other thread on the same file too, when there is one (it shares the write lock).
+  const due = new ThreadSignal<readonly string[] | null>(
+    options.writeLock ? `herald:due:${resolve(path)}` : null,
+  );
   let probe: ReturnType<typeof prepareProbe> | undefined;
   // Through Kysely's connection mutex, like the queue: never inside another transaction.
   const check = () =>
@@ -84,7 +77,7 @@ export function openSqliteStore(
   return {
     dialect: 'sqlite',
     db,
-    queue: new SqliteQueue(db, raw, withoutFsync),
+    queue: new SqliteQueue(db, raw, withoutFsync, lock),
     lines: new Lines('sqlite'),
     async writeDurably(write) {
       // Holding the connection, so no other write commits without its fsync meanwhile.
@@ -96,14 +89,8 @@ export function openSqliteStore(
       await wal?.sync();
       return result;
     },
-    notifyDue(endpointIds) {
-      due.emit('due', endpointIds ?? null);
-      dueChannel?.postMessage(endpointIds ?? null);
-    },
-    onDue(listener) {
-      due.on('due', listener);
-      return () => due.off('due', listener);
-    },
+    notifyDue: (endpointIds) => due.emit(endpointIds ?? null),
+    onDue: (listener) => due.on(listener),
     async migrate() {
       const { error, results } = await migrator().migrateToLatest();
       if (error) throw error;
@@ -118,7 +105,7 @@ export function openSqliteStore(
     check,
     health,
     async close() {
-      dueChannel?.close();
+      due.close();
       health.close();
       await checkpointer?.stop();
       await wal?.close();

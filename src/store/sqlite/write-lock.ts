@@ -1,5 +1,3 @@
-import type SqliteDatabase from 'better-sqlite3';
-
 /**
  * One writer at a time across the threads of `herald serve` (API and worker, each with its own
  * connection to the file), handed over the moment it is released.
@@ -58,14 +56,3 @@ const waitAsync = (
     ): { async: false; value: string } | { async: true; value: Promise<string> };
   }
 ).waitAsync;
-
-/** Each connection's lock, when it shares its file with another thread (see {@link WriteLock}). */
-const locks = new WeakMap<SqliteDatabase.Database, WriteLock>();
-
-export function setWriteLock(raw: SqliteDatabase.Database, lock: WriteLock): void {
-  locks.set(raw, lock);
-}
-
-export function writeLockOf(raw: SqliteDatabase.Database): WriteLock | undefined {
-  return locks.get(raw);
-}
