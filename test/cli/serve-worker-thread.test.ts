@@ -53,9 +53,17 @@ describe('herald serve on SQLite: the worker on a thread of its own', () => {
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
     await receiver.waitForRequests(400, 20_000);
 
+    // Idle now: a new message reaches the worker thread as it is published (the due signal crosses
+    // threads), not at the worker's idle poll 5 s later.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(
+      (await call(base, 'POST', '/api/v1/app/t/msg', { eventType: 'e', payload: { i: 400 } })).status,
+    ).toBe(202);
+    await receiver.waitForRequests(401, 2_500);
+
     // The worker thread's counters, summed into the API's /metrics; process metrics once.
     const metrics = await call(base, 'GET', '/metrics');
-    expect(metrics.text).toMatch(/^herald_deliveries_total\{status="success"\} 400$/m);
+    expect(metrics.text).toMatch(/^herald_deliveries_total\{status="success"\} 401$/m);
     expect(metrics.text.match(/^process_cpu_user_seconds_total /gm)).toHaveLength(1);
 
     herald.child.kill('SIGTERM');
