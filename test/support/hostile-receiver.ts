@@ -22,6 +22,8 @@ export interface HostileReceiver {
   url(mode: HostileMode, tag?: string): string;
   /** Requests seen per mode. */
   readonly hits: Map<HostileMode, number>;
+  /** Requests seen per tag (the path after the mode). */
+  readonly tagHits: Map<string, number>;
   /** Connections currently open. */
   readonly open: number;
   close(): Promise<void>;
@@ -122,6 +124,7 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const hits = new Map<HostileMode, number>();
+  const tagHits = new Map<string, number>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -133,9 +136,11 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
       if (head.indexOf(HEADER_END) === -1 && head.length < 64 * 1024) return;
       socket.off('data', onData);
       socket.on('data', () => {});
-      const path = /^[A-Z]+ \/([a-z0-9-]+)/.exec(head.toString('latin1'))?.[1] ?? '';
+      const [, path = '', tag = ''] =
+        /^[A-Z]+ \/([a-z0-9-]+)(?:\/([^ ?]*))?/.exec(head.toString('latin1')) ?? [];
       const mode = (HOSTILE_MODES as readonly string[]).includes(path) ? (path as HostileMode) : 'hang';
       hits.set(mode, (hits.get(mode) ?? 0) + 1);
+      tagHits.set(tag, (tagHits.get(tag) ?? 0) + 1);
       respond(mode, socket, timers);
     };
     socket.on('data', onData);
@@ -145,6 +150,7 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
   return {
     url: (mode, tag = '') => `http://127.0.0.1:${port}/${mode}${tag ? `/${tag}` : ''}`,
     hits,
+    tagHits,
     get open() {
       return sockets.size;
     },
