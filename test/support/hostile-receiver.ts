@@ -34,12 +34,40 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 /** Built once: building it per request would cost this process more than the client's parsing. */
 let manyHeaders: Buffer | undefined;
 
-/** Writes `chunk` until the socket goes away, respecting back-pressure. */
-function flood(socket: Socket, chunk: Buffer | (() => Buffer)): void {
+/**
+ * The one link all floods share, as if the receiver were a remote host behind 1 Gbit/s. On
+ * loopback nothing slows a sender: an endless body was copied into the socket buffers at memory
+ * speed, about 1.9 MB per connection before Herald's reset arrived (Herald reads 64 KiB of it),
+ * and at 300 deliveries a second that copying took half a core of the two that Herald runs on. A
+ * remote flood costs Herald what arrives over its link, not the sender's copying.
+ */
+const LINK_BYTES_PER_SEC = 125_000_000;
+
+class Link {
+  #freeAt = 0;
+
+  /** Reserves the link for `bytes`; returns the ms to wait before sending them. */
+  reserve(bytes: number): number {
+    const now = performance.now();
+    const start = Math.max(now, this.#freeAt);
+    this.#freeAt = start + (bytes * 1000) / LINK_BYTES_PER_SEC;
+    return start - now;
+  }
+}
+
+/** Writes `chunk` over `link` until the socket goes away, respecting back-pressure. */
+function flood(socket: Socket, chunk: Buffer | (() => Buffer), link: Link): void {
   const next = typeof chunk === 'function' ? chunk : () => chunk;
+  const send = () => {
+    if (socket.destroyed) return;
+    if (socket.write(next())) pump();
+    else socket.once('drain', pump);
+  };
   const pump = () => {
-    while (!socket.destroyed && socket.write(next()));
-    if (!socket.destroyed) socket.once('drain', pump);
+    if (socket.destroyed) return;
+    const wait = link.reserve(CHUNK.length);
+    if (wait >= 1) setTimeout(send, wait);
+    else send();
   };
   pump();
 }
@@ -58,13 +86,14 @@ function trickle(socket: Socket, text: string, everyMs: number, timers: Set<Node
   timers.add(timer);
 }
 
-function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>): void {
+function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>, link: Link): void {
   switch (mode) {
     case 'endless-body':
       socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n');
       flood(
         socket,
         Buffer.concat([Buffer.from(`${CHUNK.length.toString(16)}\r\n`), CHUNK, Buffer.from('\r\n')]),
+        link,
       );
       return;
     case 'trickle':
@@ -86,13 +115,17 @@ function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>)
       // 10 MB in one header value, sent as fast as the client reads.
       socket.write('HTTP/1.1 200 OK\r\nx-huge: ');
       let sent = 0;
-      flood(socket, () => {
-        sent += CHUNK.length;
-        if (sent >= 10 * 1024 * 1024) {
-          queueMicrotask(() => socket.end('\r\ncontent-length: 0\r\n\r\n'));
-        }
-        return CHUNK;
-      });
+      flood(
+        socket,
+        () => {
+          sent += CHUNK.length;
+          if (sent >= 10 * 1024 * 1024) {
+            queueMicrotask(() => socket.end('\r\ncontent-length: 0\r\n\r\n'));
+          }
+          return CHUNK;
+        },
+        link,
+      );
       return;
     }
     case 'many-headers':
@@ -114,7 +147,7 @@ function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>)
       return;
     case 'garbage-after-headers':
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello');
-      flood(socket, CHUNK);
+      flood(socket, CHUNK, link);
       return;
   }
 }
@@ -125,6 +158,7 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
   const timers = new Set<NodeJS.Timeout>();
   const hits = new Map<HostileMode, number>();
   const tagHits = new Map<string, number>();
+  const link = new Link();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -141,7 +175,7 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
       const mode = (HOSTILE_MODES as readonly string[]).includes(path) ? (path as HostileMode) : 'hang';
       hits.set(mode, (hits.get(mode) ?? 0) + 1);
       tagHits.set(tag, (tagHits.get(tag) ?? 0) + 1);
-      respond(mode, socket, timers);
+      respond(mode, socket, timers, link);
     };
     socket.on('data', onData);
   });
