@@ -22,11 +22,24 @@ import type { Socket } from 'node:net';
  */
 export const READ_SLICE_BYTES = 1024;
 
+/** The socket whose bytes undici's parser is working through now (see {@link socketBeingRead}). */
+let beingRead: Socket | null = null;
+
+/**
+ * The socket of the response being parsed, for code that undici calls while it parses (a
+ * response's handler): undici parses what a `socket.read()` returned synchronously after the
+ * read, so the last socket read is the one. Null before any read.
+ */
+export function socketBeingRead(): Socket | null {
+  return beingRead;
+}
+
 /** Makes `socket.read()` return at most {@link READ_SLICE_BYTES}, and nothing once destroyed. */
 export function boundReads(socket: Socket): Socket {
   const read = socket.read;
   socket.read = function boundedRead(this: Socket, size?: number) {
     if (this.destroyed) return null;
+    beingRead = this;
     if (size === undefined && this.readableLength > READ_SLICE_BYTES)
       return read.call(this, READ_SLICE_BYTES);
     return read.call(this, size);

@@ -464,7 +464,13 @@ export class Dispatcher {
       (result) => {
         const now = this.#ctx.now();
         const health = judgeHealth(result, this.#slowMs);
-        const state = this.#health.record(lane.endpointId, health, now, result.durationMs / 1000);
+        const state = this.#health.record(
+          lane.endpointId,
+          health,
+          now,
+          result.durationMs / 1000,
+          result.reconnected,
+        );
         this.#trim(lane, now);
         for (const d of batch) {
           const judgement = judge(d, this.owner, request, result, this.#ctx.config.retrySchedule, now, batch);

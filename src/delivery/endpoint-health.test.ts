@@ -11,6 +11,7 @@ const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({
   errorMessage: null,
   retryAfterMs: null,
   durationMs: 5,
+  reconnected: false,
   ...fields,
 });
 
@@ -79,5 +80,41 @@ describe("an endpoint's place in the slow share", () => {
     const slow = new EndpointCondition(16);
     slow.record('slow', 0, 1.5);
     expect(slow.concurrency).toBe(2);
+  });
+});
+
+describe('a receiver that does not keep its connections', () => {
+  /** Records `n` successes 10 ms apart from `at`; returns the time after. */
+  const answer = (c: EndpointCondition, at: number, n: number, reconnected: boolean | null) => {
+    for (let i = 0; i < n; i++) c.record('success', at + i * 10, 0.001, reconnected);
+    return at + n * 10;
+  };
+
+  it('is slowed to two requests after three answers in a row found the connection closed, and recovers when it keeps one', () => {
+    const c = new EndpointCondition(16);
+    let t = answer(c, 0, 1, null);
+    t = answer(c, t, 2, true);
+    expect(c.state).toBe(DELIVERY_STATE.normal);
+    t = answer(c, t, 1, true);
+    expect(c.reconnecting).toBe(true);
+    expect(c.state).toBe(DELIVERY_STATE.slowed);
+    t = answer(c, t, 10, true);
+    expect(c.concurrency).toBe(2);
+    expect(c.inSlowShare).toBe(true);
+    // An answer without a connection to judge by (a failure, say) changes nothing.
+    c.record('failure', t, 0.001, null);
+    expect(c.reconnecting).toBe(true);
+    t = answer(c, t + 10, 1, false);
+    expect(c.reconnecting).toBe(false);
+    answer(c, t, 20, false);
+    expect(c.state).toBe(DELIVERY_STATE.normal);
+    expect(c.concurrency).toBe(16);
+  });
+
+  it('is not confused with an endpoint answered now and then, whose idle connection was closed meanwhile', () => {
+    const c = new EndpointCondition(16);
+    for (let i = 0; i < 100; i++) c.record('success', i * 2_000, 0.001, true);
+    expect(c.reconnecting).toBe(false);
+    expect(c.state).toBe(DELIVERY_STATE.normal);
   });
 });

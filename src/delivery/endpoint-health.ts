@@ -14,6 +14,16 @@ const OPEN_AFTER_FAILURES = 3;
  * order, as probes go (nothing is dropped, every attempt recorded).
  */
 export const PROBE_INTERVAL_MS = 250;
+/**
+ * Answers in a row, each within {@link RECONNECTED_WITHIN_MS} of the one before, that found the
+ * previous answer's connection closed: past this, the receiver is taken not to keep connections.
+ */
+const RECONNECTS_TO_JUDGE = 3;
+/**
+ * How close two answers must be for a closed connection between them to be the receiver's
+ * doing: an idle connection is closed by undici after 4 s, and by most servers after 5 s or more.
+ */
+const RECONNECTED_WITHIN_MS = 1_000;
 /** Most endpoints remembered; past it, normal ones are forgotten first (all they lose is a refilled throttle bucket). */
 const BOOK_LIMIT = 50_000;
 
@@ -37,8 +47,12 @@ export class EndpointCondition {
   probeAt = 0;
   /** Average seconds per request lately (EWMA); unknown until the first answer. */
   avgSeconds: number | null = null;
+  /** Its receiver does not keep its connections: each answer costs a new one. */
+  reconnecting = false;
   #tokens = 0;
   #refilledAt = 0;
+  #answeredAt = Number.NEGATIVE_INFINITY;
+  #reconnects = 0;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
@@ -102,8 +116,42 @@ export class EndpointCondition {
     return Math.ceil(((1 - this.#tokens) / ratePerSecond) * 1000);
   }
 
-  /** Records an answer that took `seconds`, judged `outcome`. */
-  record(outcome: 'success' | 'slow' | 'failure', now: number, seconds: number): void {
+  /**
+   * Counts an answer towards judging whether the receiver keeps its connections: it does not
+   * after {@link RECONNECTS_TO_JUDGE} answers in a row found the previous one's connection closed,
+   * and does again at the first that found it open. Growing concurrency opens connections beside
+   * the open ones, so a burst to a new endpoint is not taken for one; an endpoint answered now and
+   * then finds its idle connection closed, and is not either.
+   */
+  #judgeConnections(reconnected: boolean | null, now: number): void {
+    if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) this.#reconnects++;
+    else if (reconnected === false) this.#reconnects = 0;
+    this.#answeredAt = now;
+    const reconnecting = this.#reconnects >= RECONNECTS_TO_JUDGE;
+    // Straight to two requests, as a first slow answer: halving from 16 let it open 28 more
+    // connections on the way down.
+    if (reconnecting && !this.reconnecting) this.limit = Math.min(this.limit, 2);
+    this.reconnecting = reconnecting;
+  }
+
+  /**
+   * Records an answer that took `seconds`, judged `outcome`, and whether the previous answer's
+   * connection was closed by then. A success counts as slow while the receiver does not keep its
+   * connections: each of its answers then costs a connection (and a TLS handshake), several times
+   * a kept connection's CPU.
+   * Why (issue 16, bench "Hostile receivers" on SQLite): two receivers answering 200 with an
+   * endless body or garbage after the response took 16 requests in flight each, and the worker's
+   * CPU with them: healthy p99 169-305 ms against 27-37 ms alone. Slowed from their third answer,
+   * they kept up with two requests each, and healthy p99 was 122-131 ms (three runs).
+   */
+  record(
+    outcome: 'success' | 'slow' | 'failure',
+    now: number,
+    seconds: number,
+    reconnected: boolean | null = null,
+  ): void {
+    this.#judgeConnections(reconnected, now);
+    if (this.reconnecting && outcome === 'success') outcome = 'slow';
     if (this.avgSeconds === null) {
       this.avgSeconds = seconds;
       // A first answer that fails or is slow starts the endpoint from the one request it had, not
@@ -170,10 +218,16 @@ export class EndpointHealthBook {
   }
 
   /** Records a result; returns the endpoint's state after it. */
-  record(endpointId: string, outcome: 'success' | 'slow' | 'failure', now: number, seconds: number): number {
+  record(
+    endpointId: string,
+    outcome: 'success' | 'slow' | 'failure',
+    now: number,
+    seconds: number,
+    reconnected: boolean | null = null,
+  ): number {
     const condition = this.get(endpointId);
     const before = condition.state;
-    condition.record(outcome, now, seconds);
+    condition.record(outcome, now, seconds, reconnected);
     const after = condition.state;
     if (after !== before) {
       this.#count(before, -1);

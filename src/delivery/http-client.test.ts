@@ -65,6 +65,34 @@ describe('delivery client against a real receiver', () => {
     expect(request?.headers['webhook-signature']).toBe(SECRET_SIGNATURE);
   });
 
+  it("tells whether the previous answer's connection was closed: not while the receiver keeps it, and after it closed it", async () => {
+    const c = client();
+    const seen: (boolean | null)[] = [];
+    // undici hands a connection back to its pool a tick after the answer ends: sent at once, the
+    // next request would open another beside it.
+    const sendLater = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push((await send(c)).reconnected);
+    };
+    for (let i = 0; i < 2; i++) await sendLater();
+    receiver.respondWith(() => ({ status: 200, headers: { connection: 'close' } }));
+    // The first of these still comes on the kept connection; the receiver closes it after answering.
+    for (let i = 0; i < 3; i++) await sendLater();
+    expect(seen).toEqual([null, false, false, true, true]);
+  });
+
+  it('tells that a receiver sending an endless body made the next answer need a new connection', async () => {
+    const c = client();
+    receiver.respondWith(() => ({
+      status: 200,
+      headers: { 'transfer-encoding': 'chunked' },
+      bodyBytes: 10_000_000,
+    }));
+    const seen: (boolean | null)[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await send(c)).reconnected);
+    expect(seen).toEqual([null, true, true]);
+  });
+
   it('records a 302 as http_3xx and never follows the Location', async () => {
     receiver.respondWith(() => ({ status: 302, headers: { location: redirectTarget.url('/stolen') } }));
     const result = await send(client());

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import type { NetworkPolicy } from '../core/net/network-policy.js';
+import { socketBeingRead } from './bounded-reads.js';
 import { BlockedByPolicyError, createGuardedConnector, type LookupFn } from './guarded-connector.js';
 import {
   AttemptDeadline,
@@ -39,6 +41,12 @@ export interface DeliveryResult {
   errorMessage: string | null;
   /** The receiver's `Retry-After` in ms, on 429/502/503/504 only; the caller bounds it. */
   retryAfterMs: number | null;
+  /**
+   * The connection that carried the previous answer from this URL was closed when this answer
+   * came (by the receiver, or by Herald on a body past the read cap or bytes after the answer):
+   * this request needed a new connection. Null when it is unknown (no answer, or the first).
+   */
+  reconnected: boolean | null;
 }
 
 /** Sends webhook requests through the SSRF guard. */
@@ -109,7 +117,14 @@ function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 
 /** Where one endpoint URL sends to, or why it cannot be sent to at all. */
 type Target =
-  | { ok: true; origin: string; path: string; host: string }
+  | {
+      ok: true;
+      origin: string;
+      path: string;
+      host: string;
+      /** The connection of the latest answer from this URL, while it lasts. */
+      lastConnection: WeakRef<Socket> | null;
+    }
   | { ok: false; errorClass: ErrorClass; errorMessage: string };
 
 /**
@@ -133,7 +148,13 @@ function parseTarget(raw: string): Target {
       errorMessage: `scheme ${url.protocol} is not allowed, only http and https`,
     };
   }
-  return { ok: true, origin: url.origin, path: `${url.pathname}${url.search}`, host: url.host };
+  return {
+    ok: true,
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    host: url.host,
+    lastConnection: null,
+  };
 }
 
 /**
@@ -201,6 +222,17 @@ class ReadCapReached extends Error {
 const READ_CAP_REACHED = new ReadCapReached();
 const DEADLINE = new AttemptDeadline();
 
+/**
+ * Whether the connection of `target`'s previous answer was closed by the time one came on
+ * `socket`, and remembers `socket` as the latest. Null when it cannot be told.
+ */
+function reconnected(target: Extract<Target, { ok: true }>, socket: Socket | null): boolean | null {
+  if (socket === null) return null;
+  const previous = target.lastConnection?.deref();
+  if (previous !== socket) target.lastConnection = new WeakRef(socket);
+  return previous === undefined ? null : previous !== socket && previous.destroyed;
+}
+
 function expireAttempt(attempt: Attempt): void {
   attempt.expire();
 }
@@ -225,10 +257,11 @@ class Attempt implements Dispatcher.DispatchHandler {
   private keptBytes = 0;
   private readBytes = 0;
   private truncated = false;
+  private reconnected: boolean | null = null;
 
   constructor(
     private readonly limits: AttemptLimits,
-    private readonly target: string,
+    private readonly target: Extract<Target, { ok: true }>,
     private readonly started: number,
   ) {
     this.result = new Promise((resolve) => {
@@ -261,6 +294,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   ): void {
     // 1xx are interim answers; the final one follows on the same request.
     if (this.settled || statusCode < 200) return;
+    this.reconnected = reconnected(this.target, socketBeingRead());
     this.statusCode = statusCode;
     this.responseHeaders = flattenHeaders(headers);
     const declaredLength = Number(this.responseHeaders['content-length'] ?? -1);
@@ -307,7 +341,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     }
     // Once our deadline fired, whatever undici reports (abort, socket closed) is a timeout.
     const cause = this.expired && !(err instanceof BlockedByPolicyError) ? DEADLINE : err;
-    const { errorClass, message } = classifyError(cause, this.target, this.limits.timeoutMs);
+    const { errorClass, message } = classifyError(cause, this.target.host, this.limits.timeoutMs);
     this.settle(0, '', {}, errorClass, message, null);
   }
 
@@ -316,7 +350,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     const status = classifyStatus(statusCode);
     let errorMessage = status.message;
     if (bodyError) {
-      const reason = classifyError(bodyError, this.target, this.limits.timeoutMs).message;
+      const reason = classifyError(bodyError, this.target.host, this.limits.timeoutMs).message;
       errorMessage = `${errorMessage ?? `HTTP ${statusCode}`}; response body incomplete: ${reason}`;
     }
     this.settle(
@@ -351,6 +385,7 @@ class Attempt implements Dispatcher.DispatchHandler {
       errorMessage,
       retryAfterMs,
       durationMs: Math.round(performance.now() - this.started),
+      reconnected: this.reconnected,
     });
   }
 }
@@ -402,10 +437,11 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
         errorMessage: target.errorMessage,
         retryAfterMs: null,
         durationMs: Math.round(performance.now() - started),
+        reconnected: null,
       });
     }
 
-    const attempt = new Attempt(limits, target.host, started);
+    const attempt = new Attempt(limits, target, started);
     try {
       // Errors, synchronous ones included (a header undici refuses, a closed agent), come
       // back through onResponseError.

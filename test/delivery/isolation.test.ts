@@ -146,7 +146,27 @@ for (const backend of BACKENDS) {
       await receiver?.close();
     });
 
+    it('a receiver that closes its connection after every answer is held to two requests, and gets every message', async () => {
+      await herald.api('POST', '/api/v1/app', { name: 'closer', uid: 'closer' });
+      const ep = await herald.api('POST', '/api/v1/app/closer/endpoint', { url: receiver.url('/closer') });
+      receiver.respondWith(() => ({ status: 200, headers: { connection: 'close' }, delayMs: 20 }));
+      const published = 60;
+      const batch = Array.from({ length: published }, (_, i) =>
+        herald.api('POST', '/api/v1/app/closer/msg', { eventType: 'closer', payload: { i } }),
+      );
+      for (const res of await Promise.all(batch)) expect(res.status).toBe(202);
+      const received = await receiver.waitForRequests(published, 10_000);
+      // Each answer costs a new connection: after the first few it is slowed, not sent 16 at a time.
+      expect(Math.max(...received.slice(-20).map((r) => r.concurrent))).toBeLessThanOrEqual(2);
+      const stats = await eventually(async () => {
+        const body = (await herald.api('GET', `/api/v1/app/closer/endpoint/${ep.body.id}/stats`)).body;
+        return body.success === published ? body : null;
+      }, 5_000);
+      expect(stats.deliveryState).toBe('slowed');
+    }, 20_000);
+
     it('a circuit-open endpoint is probed one request at a time and recovers', async () => {
+      receiver.reset();
       await herald.api('POST', '/api/v1/app', { name: 'flaky', uid: 'flaky' });
       const ep = await herald.api('POST', '/api/v1/app/flaky/endpoint', { url: receiver.url('/flaky') });
       let failing = true;
