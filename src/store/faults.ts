@@ -40,6 +40,9 @@ const PG_CONTENTION = new Set([
   '55P03', // lock_not_available
 ]);
 
+/** Of those, the ones PostgreSQL raises at once, undoing the loser's work: safe to try again. */
+const PG_RETRYABLE = new Set(['40P01', '40001']);
+
 const NODE_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -99,4 +102,25 @@ export function classifyStoreError(err: unknown): StoreFault | null {
   const inner =
     (err as { errors?: unknown[]; cause?: unknown }).errors?.[0] ?? (err as { cause?: unknown }).cause;
   return inner && inner !== err ? classifyStoreError(inner) : null;
+}
+
+/** Tries of {@link retryOnContention}: a deadlock is rare, two in a row rarer still. */
+const CONTENTION_TRIES = 3;
+
+/**
+ * Runs `write` again when PostgreSQL aborted it as the loser of a deadlock or a serialization
+ * conflict: the abort undid all of it, and the other transaction has gone on, so a new try
+ * succeeds. For whole statements or transactions with nothing outside the database. Why:
+ * deleting an endpoint (which cascades to its deliveries) while a worker's outcome write held
+ * some of them and waited for the endpoint's row deadlocked, and the API answered 503.
+ */
+export async function retryOnContention<T>(write: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await write();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (tried >= CONTENTION_TRIES || typeof code !== 'string' || !PG_RETRYABLE.has(code)) throw err;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { newId } from '../../core/ids.js';
 import { conflict } from '../../errors.js';
+import { retryOnContention } from '../../store/faults.js';
 import type { ApplicationTable, Database } from '../../store/schema.js';
 import { fromJson, iso, toJson } from '../common/json.js';
 import { type PageRequest, pageQueryPlan, toPage } from '../common/pagination.js';
@@ -89,9 +90,12 @@ export async function updateApplication(
   return next;
 }
 
-/** Deletes an application; its endpoints, messages and deliveries go with it (the schema cascades). */
+/**
+ * Deletes an application; its endpoints, messages and deliveries go with it (the schema
+ * cascades), tried again if it deadlocks with a worker's outcome write, as an endpoint's delete.
+ */
 export async function deleteApplication(db: Kysely<Database>, appId: string): Promise<void> {
-  await db.deleteFrom('application').where('id', '=', appId).execute();
+  await retryOnContention(() => db.deleteFrom('application').where('id', '=', appId).execute());
 }
 
 export async function listApplications(

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely, Selectable } from 'kysely';
 import type { HeraldContext } from '../../context.js';
 import { notFound } from '../../errors.js';
+import { retryOnContention } from '../../store/faults.js';
 import type { Database, EndpointTable } from '../../store/schema.js';
 import { resolveApplication } from '../application/access.js';
 import type { ApplicationRow } from '../application/repo.js';
@@ -74,9 +75,13 @@ export async function listEndpoints(db: Kysely<Database>, appId: string, req: Pa
   return toPage(req, rows, (r) => r.id);
 }
 
-/** Deletes an endpoint; its deliveries and attempts go with it (the schema cascades). */
+/**
+ * Deletes an endpoint; its deliveries and attempts go with it (the schema cascades). A worker
+ * writing outcomes locks deliveries, then the endpoint's row; the cascade locks them the other
+ * way round, so the two can deadlock: the delete is tried again.
+ */
 export async function deleteEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
-  await db.deleteFrom('endpoint').where('id', '=', endpointId).execute();
+  await retryOnContention(() => db.deleteFrom('endpoint').where('id', '=', endpointId).execute());
 }
 
 /** Writes an endpoint's stored custom headers or secrets (already encrypted for storage). */
