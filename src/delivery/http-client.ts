@@ -127,6 +127,9 @@ type Target =
     }
   | { ok: false; errorClass: ErrorClass; errorMessage: string };
 
+/** A URL that can be sent to. */
+type SendableTarget = Extract<Target, { ok: true }>;
+
 /**
  * Distinct URLs remembered before the cache starts over. A worker delivers to a bounded set
  * of endpoints, so this is never reached in practice; it only stops a stream of one-off URLs
@@ -226,7 +229,7 @@ const DEADLINE = new AttemptDeadline();
  * Whether the connection of `target`'s previous answer was closed by the time one came on
  * `socket`, and remembers `socket` as the latest. Null when it cannot be told.
  */
-function reconnected(target: Extract<Target, { ok: true }>, socket: Socket | null): boolean | null {
+function reconnected(target: SendableTarget, socket: Socket | null): boolean | null {
   if (socket === null) return null;
   const previous = target.lastConnection?.deref();
   if (previous !== socket) target.lastConnection = new WeakRef(socket);
@@ -261,7 +264,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly limits: AttemptLimits,
-    private readonly target: Extract<Target, { ok: true }>,
+    private readonly target: SendableTarget,
     private readonly started: number,
   ) {
     this.result = new Promise((resolve) => {
