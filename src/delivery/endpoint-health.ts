@@ -47,15 +47,19 @@ export class EndpointCondition {
   probeAt = 0;
   /** Average seconds per request lately (EWMA); unknown until the first answer. */
   avgSeconds: number | null = null;
-  /** Its receiver does not keep its connections: each answer costs a new one. */
-  reconnecting = false;
   #tokens = 0;
   #refilledAt = 0;
   #answeredAt = Number.NEGATIVE_INFINITY;
+  /** Answers in a row that found the previous answer's connection closed. */
   #reconnects = 0;
 
   constructor(private readonly maxConcurrency: number) {
     this.limit = maxConcurrency;
+  }
+
+  /** Its receiver does not keep its connections: each answer costs a new one. */
+  get reconnecting(): boolean {
+    return this.#reconnects >= RECONNECTS_TO_JUDGE;
   }
 
   get state(): number {
@@ -124,14 +128,12 @@ export class EndpointCondition {
    * then finds its idle connection closed, and is not either.
    */
   #judgeConnections(reconnected: boolean | null, now: number): void {
-    if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) this.#reconnects++;
-    else if (reconnected === false) this.#reconnects = 0;
+    if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) {
+      // Judged now: straight to two requests, as after a first slow answer (halving from 16 would
+      // let it open 8, then 4 new connections at a time on the way down).
+      if (++this.#reconnects === RECONNECTS_TO_JUDGE) this.limit = Math.min(this.limit, 2);
+    } else if (reconnected === false) this.#reconnects = 0;
     this.#answeredAt = now;
-    const reconnecting = this.#reconnects >= RECONNECTS_TO_JUDGE;
-    // Straight to two requests, as a first slow answer: halving from 16 let it open 28 more
-    // connections on the way down.
-    if (reconnecting && !this.reconnecting) this.limit = Math.min(this.limit, 2);
-    this.reconnecting = reconnecting;
   }
 
   /**

@@ -31,8 +31,9 @@ const PG_UNAVAILABLE = new Set([
 
 /**
  * SQLSTATEs of two transactions in each other's way: PostgreSQL aborted one so the other could
- * go on, and the same request sent again succeeds. Seen: deleting an endpoint while its bulk
- * replay rewrote the same delivery rows deadlocked, and answered 500.
+ * go on, and the same request sent again succeeds (deletes are tried again at once:
+ * {@link retryOnContention}). Seen: deleting an endpoint while its bulk replay rewrote the same
+ * delivery rows deadlocked, and answered 500.
  */
 const PG_CONTENTION = new Set([
   '40P01', // deadlock_detected

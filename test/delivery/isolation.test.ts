@@ -122,13 +122,15 @@ for (const backend of BACKENDS) {
         ).toBe(202);
         published.push(Date.now());
       }
-      // Counted by path, not by connections open: a timed-out request of the other tenant's may
-      // still be open at the receiver (this process's loop is busy), and a count would see noise.
-      await eventually(() => [0, 1, 2, 3].some((i) => hostile.tagHits.has(`mixed-${i}`)), 5_000);
+      // This application's own hanging requests, by their paths: a count of every open connection
+      // also saw the other tenant's, and a timed-out one of those may still be open at the
+      // receiver (this process's loop is busy), so it could not tell.
+      await eventually(() => hostile.openWith('mixed-') > 0, 5_000);
       const received = (await receiver.waitForRequests(17)).slice(1);
       const waited = received.map((r) => r.receivedAt - (published[JSON.parse(r.body).i] as number));
       // Sent while the new endpoints' requests hang, not when they time out and free their slots.
       expect(Math.max(...waited)).toBeLessThan(TIMEOUT_MS / 2);
+      expect(hostile.openWith('mixed-')).toBeGreaterThan(0);
     }, 20_000);
   });
 

@@ -22,8 +22,8 @@ export interface HostileReceiver {
   url(mode: HostileMode, tag?: string): string;
   /** Requests seen per mode. */
   readonly hits: Map<HostileMode, number>;
-  /** Requests seen per tag (the path after the mode). */
-  readonly tagHits: Map<string, number>;
+  /** Connections open whose request's tag (the path after the mode) starts with `prefix`. */
+  openWith(prefix: string): number;
   /** Connections currently open. */
   readonly open: number;
   close(): Promise<void>;
@@ -154,13 +154,13 @@ function respond(mode: HostileMode, socket: Socket, timers: Set<NodeJS.Timeout>,
 
 /** Starts a hostile receiver on 127.0.0.1 (a free port). */
 export async function startHostileReceiver(): Promise<HostileReceiver> {
-  const sockets = new Set<Socket>();
+  /** Open connections, with their request's tag ('' until the request has arrived). */
+  const sockets = new Map<Socket, string>();
   const timers = new Set<NodeJS.Timeout>();
   const hits = new Map<HostileMode, number>();
-  const tagHits = new Map<string, number>();
   const link = new Link();
   const server = createServer((socket) => {
-    sockets.add(socket);
+    sockets.set(socket, '');
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let head = Buffer.alloc(0);
@@ -174,7 +174,7 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
         /^[A-Z]+ \/([a-z0-9-]+)(?:\/([^ ?]*))?/.exec(head.toString('latin1')) ?? [];
       const mode = (HOSTILE_MODES as readonly string[]).includes(path) ? (path as HostileMode) : 'hang';
       hits.set(mode, (hits.get(mode) ?? 0) + 1);
-      tagHits.set(tag, (tagHits.get(tag) ?? 0) + 1);
+      if (sockets.has(socket)) sockets.set(socket, tag);
       respond(mode, socket, timers, link);
     };
     socket.on('data', onData);
@@ -184,13 +184,13 @@ export async function startHostileReceiver(): Promise<HostileReceiver> {
   return {
     url: (mode, tag = '') => `http://127.0.0.1:${port}/${mode}${tag ? `/${tag}` : ''}`,
     hits,
-    tagHits,
+    openWith: (prefix) => [...sockets.values()].filter((tag) => tag.startsWith(prefix)).length,
     get open() {
       return sockets.size;
     },
     close() {
       for (const timer of timers) clearInterval(timer);
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
