@@ -55,7 +55,15 @@ for (const backend of BACKENDS) {
       db = await createTestDatabase(backend);
       receiver = await startReceiver();
       receiver.respondWith(() => ({ status: 200, delayMs: 150 }));
-      const env = { ...CHILD_ENV, HERALD_DATABASE_URL: db.url, HERALD_DATA_DIR: db.dataDir };
+      const env = {
+        ...CHILD_ENV,
+        HERALD_DATABASE_URL: db.url,
+        HERALD_DATA_DIR: db.dataDir,
+        // The restarted process finds the killed one dead after 2.5 s instead of 10: only one
+        // process runs at a time here, so no live one can be judged dead.
+        HERALD_HEARTBEAT_MS: '500',
+        HERALD_WORKER_DEAD_AFTER_MS: '2500',
+      };
       const first = await spawnHerald('serve', env);
       children.push(first);
       await call(first.url, 'POST', '/api/v1/app', { name: 'c', uid: 'c' });

@@ -73,7 +73,7 @@ for (const backend of BACKENDS) {
       await doomed.exited;
       if (backend === 'sqlite') children.push(await spawnHerald('serve', env));
       // From the kill, or from when the restarted process answers if its start-up took longer than the
-      // heartbeat threshold (tsx compiles Herald at start: many seconds on a loaded machine).
+      // heartbeat threshold (a start can take seconds on a loaded machine).
       const from = Math.max(killedAt, Date.now() - Number(ENV.HERALD_WORKER_DEAD_AFTER_MS));
       const survivor = children[1]!;
 

@@ -6,9 +6,8 @@ import { freePort } from './ports.js';
 
 export { freePort };
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-/** tsx by path, so a child started in another directory (a fresh temporary one) still finds it. */
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
+/** The built CLI, which test/global-setup.ts rebuilds when a source changed. */
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface HeraldProcess {
   child: ChildProcess;
@@ -19,8 +18,8 @@ export interface HeraldProcess {
 }
 
 /**
- * Runs `herald <role>` as a real child process (from the TypeScript sources through tsx),
- * so tests can SIGKILL or SIGTERM it like an operator would.
+ * Runs `herald <role>` as a real child process (the built CLI), so tests can SIGKILL or
+ * SIGTERM it like an operator would.
  */
 export async function spawnHerald(
   role: 'serve' | 'api' | 'worker' | 'migrate',
@@ -28,7 +27,7 @@ export async function spawnHerald(
 ): Promise<HeraldProcess> {
   const port = Number(env.HERALD_PORT ?? (await freePort()));
   let output = '';
-  const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, role], {
+  const child = spawn(process.execPath, [MAIN, role], {
     env: {
       PATH: process.env.PATH,
       HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -81,7 +80,7 @@ export async function runHerald(
     let output = '';
     let stdout = '';
     let stderr = '';
-    const child = spawn(process.execPath, ['--conditions=herald-source', '--import', TSX, MAIN, ...args], {
+    const child = spawn(process.execPath, [MAIN, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(cwd ? { cwd } : {}),
