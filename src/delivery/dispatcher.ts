@@ -21,6 +21,14 @@ const UNSIGNABLE_RETRY_MS = 60_000;
  * and finishing wakes the worker anyway. Without it, the worker would claim in a busy loop.
  */
 const CAPPED_POLL_MS = 250;
+/**
+ * After a full claim that found less than it could take, how soon a finished request may start
+ * the next one. A refill after every finished request found nothing 4 times in 5 with eleven
+ * hostile endpoints beside two healthy ones: 400 empty claims a second, 12% of the worker's
+ * core. New messages are claimed by their own (hinted) claim, and retries by their timers, so
+ * only a backlog held back by its shares waits, and no longer than this.
+ */
+const SHORT_REFILL_MS = 20;
 /** Most endpoints remembered from new messages' notices; past it, a full claim looks for all. */
 const MAX_HINTED = 1_000;
 
@@ -80,6 +88,8 @@ export class Dispatcher {
   /** Endpoints new messages made due since the last claim of them ({@link #wakeFor}). */
   readonly #hinted = new Set<string>();
   #lastFullClaimAt = 0;
+  /** Whether the last full claim found less than its limit (see {@link SHORT_REFILL_MS}). */
+  #lastFullClaimShort = false;
 
   constructor(ctx: HeraldContext, options: DispatcherOptions) {
     this.#ctx = ctx;
@@ -188,6 +198,7 @@ export class Dispatcher {
           const limit = Math.min(free, this.#ctx.config.claimBatchSize);
           this.#lastFullClaimAt = this.#ctx.now();
           exhausted = (await this.#claim(limit)) < limit;
+          this.#lastFullClaimShort = exhausted;
           if (exhausted) {
             this.#claimGate = false;
             break;
@@ -526,7 +537,11 @@ export class Dispatcher {
     }
     this.#forgetIfIdle(lane);
     // Refill when the application is down to half its share (a lone one: half the window).
-    if (this.#share.heldOf(lane.appId) <= this.#share.appHeldCap / 2) this.#claimGate = true;
+    if (
+      this.#share.heldOf(lane.appId) <= this.#share.appHeldCap / 2 &&
+      (!this.#lastFullClaimShort || this.#ctx.now() - this.#lastFullClaimAt >= SHORT_REFILL_MS)
+    )
+      this.#claimGate = true;
     this.#poke();
   }
 
