@@ -21,14 +21,6 @@ const UNSIGNABLE_RETRY_MS = 60_000;
  * and finishing wakes the worker anyway. Without it, the worker would claim in a busy loop.
  */
 const CAPPED_POLL_MS = 250;
-/**
- * After a full claim that found nothing more due, how soon a finished request may start the
- * next one (it is put off, not dropped). A refill after every finished request found nothing 4
- * times in 5 with eleven hostile endpoints beside two healthy ones: 400 empty claims a second,
- * 12% of the worker's core. New messages are claimed by their own (hinted) claim and retries by
- * their timers, so what waits is only what became due otherwise, and no longer than this.
- */
-const SHORT_REFILL_MS = 20;
 /** Most endpoints remembered from new messages' notices; past it, a full claim looks for all. */
 const MAX_HINTED = 1_000;
 
@@ -88,8 +80,6 @@ export class Dispatcher {
   /** Endpoints new messages made due since the last claim of them ({@link #wakeFor}). */
   readonly #hinted = new Set<string>();
   #lastFullClaimAt = 0;
-  /** Whether the last full claim left nothing due (see {@link SHORT_REFILL_MS}). */
-  #nothingDue = false;
   /** Wake-ups so far: one during a claim that comes back short makes the worker claim again. */
   #wakes = 0;
 
@@ -202,7 +192,6 @@ export class Dispatcher {
           this.#lastFullClaimAt = this.#ctx.now();
           const wakes = this.#wakes;
           exhausted = (await this.#claim(limit)) < limit;
-          if (!exhausted) this.#nothingDue = false;
           // A wake-up during the claim may be for rows it read too early: then it claims again.
           if (exhausted && this.#wakes === wakes) {
             this.#claimGate = false;
@@ -297,7 +286,6 @@ export class Dispatcher {
   async #sleepUntilDue(): Promise<void> {
     const next = await this.#ctx.store.queue.nextDueAt();
     const now = this.#ctx.now();
-    this.#nothingDue = next === null || next > now;
     // Due already, yet the claim came back short: beyond this worker's shares for now.
     const wait =
       next === null ? IDLE_POLL_MS : next <= now ? CAPPED_POLL_MS : Math.min(next - now, IDLE_POLL_MS);
@@ -543,11 +531,7 @@ export class Dispatcher {
     }
     this.#forgetIfIdle(lane);
     // Refill when the application is down to half its share (a lone one: half the window).
-    if (this.#share.heldOf(lane.appId) <= this.#share.appHeldCap / 2) {
-      const refillAt = this.#lastFullClaimAt + SHORT_REFILL_MS;
-      if (!this.#nothingDue || this.#ctx.now() >= refillAt) this.#claimGate = true;
-      else this.#wakeAt(refillAt);
-    }
+    if (this.#share.heldOf(lane.appId) <= this.#share.appHeldCap / 2) this.#claimGate = true;
     this.#poke();
   }
 

@@ -3,7 +3,6 @@ import type { QueueStore } from '../../src/store/queue.js';
 import { createApp, createEndpoint, publish, sleep } from '../replay/support.js';
 import { BACKENDS } from '../support/backends.js';
 import { eventually } from '../support/herald.js';
-import { eventually } from '../support/herald.js';
 import { heraldWithReceiver } from '../support/scenario.js';
 
 /**
