@@ -17,7 +17,8 @@ async function pragmaNumber(db: Kysely<Database>, name: string): Promise<number>
 
 /**
  * Gives the pages a purge freed back to the file system, in steps with pauses between
- * them, then checkpoints the WAL so the main file is truncated to its new size. Without
+ * them, then checkpoints the WAL so the main file is truncated to its new size (or the background
+ * checkpointer does, within 200 ms, when this checkpoint finds it copying the log). Without
  * this a SQLite file only ever grows: deleted rows leave free pages that new rows reuse
  * but the file keeps. Needs `auto_vacuum = INCREMENTAL`, which the SQLite store sets when
  * it creates a database (a file made without it would need one full `VACUUM`).

@@ -199,8 +199,11 @@ describe('sqlite: the database file does not keep growing', () => {
     expect(await pragma('freelist_count')).toBe(0);
     const purgedPages = await pragma('page_count');
     expect(purgedPages).toBeLessThan(filledPages / 4);
+    // The purge's own checkpoint can find the background checkpointer at work and copy only part
+    // of the log; that thread finishes the copy (and the truncation) within its 200 ms period.
+    const pageSize = await pragma('page_size');
+    await eventually(() => statSync(file()).size < (filledPages * pageSize) / 4, 2_000);
     const purgedSize = statSync(file()).size;
-    expect(purgedSize).toBeLessThan((filledPages * (await pragma('page_size'))) / 4);
 
     // A second load of the same size lands in a file no bigger than the first one made.
     await fill(300);
@@ -208,6 +211,6 @@ describe('sqlite: the database file does not keep growing', () => {
     offset += 2 * DAY_MS;
     await purgeExpired(herald.ctx, { batchSize: 100, pauseMs: 0 });
     expect(await pragma('page_count')).toBeLessThanOrEqual(purgedPages * 1.1);
-    expect(statSync(file()).size).toBeLessThanOrEqual(purgedSize * 1.1);
+    await eventually(() => statSync(file()).size <= purgedSize * 1.1, 2_000);
   });
 });
