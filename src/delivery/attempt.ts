@@ -56,11 +56,11 @@ export class RequestBuilder {
   build(batch: ClaimedDelivery[], now: number): DeliveryRequest {
     const delivery = batch[0]!;
     const endpoint = this.#endpoint(delivery, now);
-    const body =
-      batch.length === 1
-        ? (delivery.payload ?? '{}')
-        : `[${batch.map((d) => batchItem(d.payload)).join(',')}]`;
-    const id = batch.length === 1 ? delivery.msgId : batchWebhookId(batch);
+    const batched = isBatched(delivery);
+    const body = batched
+      ? `[${batch.map((d) => batchItem(d.payload)).join(',')}]`
+      : (delivery.payload ?? '{}');
+    const id = batched ? batchWebhookId(batch) : delivery.msgId;
     const timestamp = Math.floor(now / 1000);
     const signature = signatureHeader(id, timestamp, body, endpoint.secrets);
     const headers: Record<string, string> = {
@@ -69,7 +69,7 @@ export class RequestBuilder {
       'user-agent': this.userAgent,
       ...webhookHeaders(id, timestamp, signature, { svixCompat: this.config.svixHeaders }),
     };
-    if (batch.length > 1) headers[BATCH_IDS_HEADER] = batch.map((d) => d.msgId).join(',');
+    if (batched) headers[BATCH_IDS_HEADER] = batch.map((d) => d.msgId).join(',');
     if (delivery.traceParent) headers.traceparent = delivery.traceParent;
     return { url: delivery.url, headers, body };
   }
@@ -101,6 +101,15 @@ export class RequestBuilder {
 }
 
 /** A batch's `webhook-id`: its first and last message ids. */
+/**
+ * Whether a delivery goes out in a FIFO batch: a key of an endpoint with `fifoBatchSize` above 1.
+ * Such a key's requests always carry an array, even when only one message was ready, so its
+ * receiver parses one shape.
+ */
+function isBatched(delivery: ClaimedDelivery): boolean {
+  return delivery.orderingKey !== null && delivery.fifoBatchSize > 1;
+}
+
 export function batchWebhookId(batch: ClaimedDelivery[]): string {
   return `${batch[0]!.msgId}..${batch.at(-1)!.msgId}`;
 }
@@ -172,7 +181,7 @@ export function judge(
         error_message: result.errorMessage === null ? null : storable(result.errorMessage),
         trigger_type: delivery.triggerType,
         created_at: now - Math.round(result.durationMs),
-        batch_msg_ids: batch.length > 1 ? JSON.stringify(batch.map((d) => d.msgId)) : null,
+        batch_msg_ids: isBatched(delivery) ? JSON.stringify(batch.map((d) => d.msgId)) : null,
       },
     },
   };

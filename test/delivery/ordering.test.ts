@@ -202,6 +202,20 @@ for (const backend of BACKENDS) {
       expect(attempts.body.data[0].batchMsgIds).toEqual(carried);
     }, 30_000);
 
+    it('sends a lone message of a batching key as an array of one, so its receiver parses one shape', async () => {
+      const ep = await endpoint({ ordering: 'fifo', fifoBatchSize: 5 });
+      const { key: secret } = (await herald.api('GET', `/api/v1/app/${app}/endpoint/${ep.id}/secret`))
+        .body as { key: string };
+      answer(() => 200);
+      const [id] = await publish(keyed('lone', 1));
+      const mine = () => receiver.requests.filter((r) => r.path === ep.path);
+      await eventually(() => mine().length === 1);
+      const [request] = mine();
+      expect(verify(request!.body, request!.headers, secret)).toEqual([{ key: 'lone', i: 0 }]);
+      expect(request!.headers['herald-batch-message-ids']).toBe(id);
+      expect(request!.headers['webhook-id']).toBe(`${id}..${id}`);
+    });
+
     it("keeps every key's order through a disabled spell, sending the held messages in order once enabled", async () => {
       const ep = await endpoint({ ordering: 'fifo', disabled: true });
       answer(() => 200);
