@@ -408,7 +408,11 @@ describe('delivery client against a real receiver', () => {
     await send(c, receiver.url('/a?n=1#section'));
     await send(c, receiver.url('/b'));
     await send(c, receiver.url('/a?n=1#section'));
-    expect((await receiver.waitForRequests(3)).map((r) => r.path)).toEqual(['/a?n=1', '/b', '/a?n=1']);
+    // Only these paths: a request the previous test timed out can still reach the receiver.
+    const paths = () => receiver.requests.map((r) => r.path).filter((p) => p === '/a?n=1' || p === '/b');
+    for (let waited = 0; paths().length < 3 && waited < 5_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(paths()).toEqual(['/a?n=1', '/b', '/a?n=1']);
   });
 
   it('reports a header value undici refuses as a failed request, without the value', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
-import { TEST_ADMIN_TOKEN } from '../support/herald.js';
+import { eventually, TEST_ADMIN_TOKEN } from '../support/herald.js';
 import { type HeraldProcess, spawnHerald } from '../support/process.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 
@@ -61,10 +61,14 @@ describe('herald serve on SQLite: the worker on a thread of its own', () => {
     ).toBe(202);
     await receiver.waitForRequests(401, 2_500);
 
-    // The worker thread's counters, summed into the API's /metrics; process metrics once.
-    const metrics = await call(base, 'GET', '/metrics');
-    expect(metrics.text).toMatch(/^herald_deliveries_total\{status="success"\} 401$/m);
-    expect(metrics.text.match(/^process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    // The worker thread's counters, summed into the API's /metrics; process metrics once. The
+    // last delivery is counted when its outcome is written, a moment after the receiver has it.
+    let metrics = '';
+    await eventually(async () => {
+      metrics = (await call(base, 'GET', '/metrics')).text;
+      return /^herald_deliveries_total\{status="success"\} 401$/m.test(metrics);
+    }, 5_000);
+    expect(metrics.match(/^process_cpu_user_seconds_total /gm)).toHaveLength(1);
 
     herald.child.kill('SIGTERM');
     expect(await herald.exited).toBe(0);
