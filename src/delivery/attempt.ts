@@ -100,7 +100,6 @@ export class RequestBuilder {
   }
 }
 
-/** A batch's `webhook-id`: its first and last message ids. */
 /**
  * Whether a delivery goes out in a FIFO batch: a key of an endpoint with `fifoBatchSize` above 1.
  * Such a key's requests always carry an array, even when only one message was ready, so its
@@ -110,6 +109,7 @@ function isBatched(delivery: ClaimedDelivery): boolean {
   return delivery.orderingKey !== null && delivery.fifoBatchSize > 1;
 }
 
+/** A batch's `webhook-id`: its first and last message ids. */
 export function batchWebhookId(batch: ClaimedDelivery[]): string {
   return `${batch[0]!.msgId}..${batch.at(-1)!.msgId}`;
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/support/eventually.js';
 import { failThenSucceed, type Receiver, startReceiver } from '../../test/support/receiver.js';
 import { createNetworkPolicy } from '../core/net/network-policy.js';
 import type { LookupFn } from './guarded-connector.js';
@@ -410,8 +411,7 @@ describe('delivery client against a real receiver', () => {
     await send(c, receiver.url('/a?n=1#section'));
     // Only these paths: a request the previous test timed out can still reach the receiver.
     const paths = () => receiver.requests.map((r) => r.path).filter((p) => p === '/a?n=1' || p === '/b');
-    for (let waited = 0; paths().length < 3 && waited < 5_000; waited += 20)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => paths().length >= 3, 5_000);
     expect(paths()).toEqual(['/a?n=1', '/b', '/a?n=1']);
   });
 

@@ -12,6 +12,8 @@ import { svixSchemaViolations } from '../conformance/svix-openapi.js';
 import { type ApiAnswer, callApi } from './api.js';
 import { type Backend, createTestDatabase, type TestDatabase } from './backends.js';
 
+export { eventually } from './eventually.js';
+
 export const TEST_ADMIN_TOKEN = 'sk_test_admin_token_0123456789abcdef';
 export const TEST_MAIN_SECRET = Buffer.alloc(32, 7).toString('base64');
 
@@ -136,27 +138,4 @@ export async function startTestHerald(
       if (!options.keepDatabase) await db.drop();
     },
   };
-}
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
