@@ -90,22 +90,28 @@ describe('a receiver that does not keep its connections', () => {
     return at + n * 10;
   };
 
-  it('is slowed to two requests after three answers in a row found the connection closed, and recovers when it keeps one', () => {
+  it('is slowed to one request at a time, paced, after three answers in a row found the connection closed, and recovers when it keeps one', () => {
     const c = new EndpointCondition(16);
     let t = answer(c, 0, 1, null);
     t = answer(c, t, 2, true);
     expect(c.state).toBe(DELIVERY_STATE.normal);
+    expect(c.waitMs(t)).toBe(0);
     t = answer(c, t, 1, true);
     expect(c.reconnecting).toBe(true);
     expect(c.state).toBe(DELIVERY_STATE.slowed);
     t = answer(c, t, 10, true);
-    expect(c.concurrency).toBe(2);
+    expect(c.concurrency).toBe(1);
     expect(c.inSlowShare).toBe(true);
+    // Its next request waits 20 ms after its last answer (at t - 10): at most 50 connections a second.
+    expect(c.waitMs(t - 10)).toBe(20);
+    expect(c.waitMs(t)).toBe(10);
+    expect(c.waitMs(t + 10)).toBe(0);
     // An answer without a connection to judge by (a failure, say) changes nothing.
     c.record('failure', t, 0.001, null);
     expect(c.reconnecting).toBe(true);
     t = answer(c, t + 10, 1, false);
     expect(c.reconnecting).toBe(false);
+    expect(c.waitMs(t)).toBe(0);
     answer(c, t, 20, false);
     expect(c.state).toBe(DELIVERY_STATE.normal);
     expect(c.concurrency).toBe(16);

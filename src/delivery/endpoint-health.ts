@@ -24,6 +24,18 @@ const RECONNECTS_TO_JUDGE = 3;
  * doing: an idle connection is closed by undici after 4 s, and by most servers after 5 s or more.
  */
 const RECONNECTED_WITHIN_MS = 1_000;
+/**
+ * Least time between an answer of a receiver that does not keep its connections and the next
+ * request to it, which goes alone: at most one new connection per this many ms (50 a second
+ * at most). Why (issue 16, bench "Hostile receivers" on SQLite): two receivers that answer 200
+ * and then break the connection (an endless body, garbage after the answer) kept up with
+ * 500 messages a second at two requests each, a thousand connections a second that cost the
+ * worker thread 1.1-1.8 ms of CPU each (connect, close, undici's errors and their stacks)
+ * against about 0.1 ms on a kept connection: the worker thread went from 60% idle to 10-23%,
+ * and the healthy endpoints' deliveries queued behind it. Bounding their concurrency did not
+ * bound that, because each of their requests is short; their rate does.
+ */
+export const RECONNECT_GAP_MS = 20;
 /** Most endpoints remembered; past it, normal ones are forgotten first (all they lose is a refilled throttle bucket). */
 const BOOK_LIMIT = 50_000;
 
@@ -93,9 +105,13 @@ export class EndpointCondition {
     return this.avgSeconds === null || this.constrained;
   }
 
-  /** Ms until a request may start: 0 unless the circuit is open and the last probe failed just now. */
+  /**
+   * Ms until a request may start: 0 unless the circuit is open and the last probe failed just
+   * now, or the receiver does not keep its connections and answered just now.
+   */
   waitMs(now: number): number {
-    return this.open ? Math.max(0, this.probeAt - now) : 0;
+    if (this.open) return Math.max(0, this.probeAt - now);
+    return this.reconnecting ? Math.max(0, this.#answeredAt + RECONNECT_GAP_MS - now) : 0;
   }
 
   /**
@@ -131,20 +147,21 @@ export class EndpointCondition {
     if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) {
       // Judged now: straight to two requests, as after a first slow answer (halving from 16 would
       // let it open 8, then 4 new connections at a time on the way down).
-      if (++this.#reconnects === RECONNECTS_TO_JUDGE) this.limit = Math.min(this.limit, 2);
+      if (++this.#reconnects === RECONNECTS_TO_JUDGE) this.limit = 1;
     } else if (reconnected === false) this.#reconnects = 0;
     this.#answeredAt = now;
   }
 
   /**
    * Records an answer that took `seconds`, judged `outcome`, and whether the previous answer's
-   * connection was closed by then. A success counts as slow while the receiver does not keep its
-   * connections: each of its answers then costs a connection (and a TLS handshake), several times
-   * a kept connection's CPU.
+   * connection was closed by then. While the receiver does not keep its connections it is held to
+   * one request at a time, paced by {@link RECONNECT_GAP_MS}: each of its answers costs a
+   * connection (and a TLS handshake), ten times a kept connection's CPU or more.
    * Why (issue 16, bench "Hostile receivers" on SQLite): two receivers answering 200 with an
    * endless body or garbage after the response took 16 requests in flight each, and the worker's
-   * CPU with them: healthy p99 169-305 ms against 27-37 ms alone. Slowed from their third answer,
-   * they kept up with two requests each, and healthy p99 was 122-131 ms (three runs).
+   * CPU with them: healthy p99 169-305 ms against 27-37 ms alone. Slowed to two requests each from
+   * their third answer, healthy p99 was 122-131 ms (three runs); paced as well, see
+   * {@link RECONNECT_GAP_MS}.
    */
   record(
     outcome: 'success' | 'slow' | 'failure',
@@ -153,7 +170,6 @@ export class EndpointCondition {
     reconnected: boolean | null = null,
   ): void {
     this.#judgeConnections(reconnected, now);
-    if (this.reconnecting && outcome === 'success') outcome = 'slow';
     if (this.avgSeconds === null) {
       this.avgSeconds = seconds;
       // A first answer that fails or is slow starts the endpoint from the one request it had, not
@@ -174,7 +190,8 @@ export class EndpointCondition {
     if (this.open) {
       this.open = false;
       this.limit = this.maxConcurrency;
-    } else if (outcome === 'slow')
+    } else if (this.reconnecting) this.limit = 1;
+    else if (outcome === 'slow')
       this.limit = Math.max(Math.min(2, this.maxConcurrency), Math.floor(this.limit / 2));
     else this.limit = Math.min(this.maxConcurrency, this.limit + 1);
   }

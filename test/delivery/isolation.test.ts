@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBE_INTERVAL_MS } from '../../src/delivery/endpoint-health.js';
+import { PROBE_INTERVAL_MS, RECONNECT_GAP_MS } from '../../src/delivery/endpoint-health.js';
 import { BACKENDS } from '../support/backends.js';
 import { eventually, startTestHerald, type TestHerald } from '../support/herald.js';
 import { type HostileReceiver, startHostileReceiver } from '../support/hostile-receiver.js';
@@ -148,7 +148,7 @@ for (const backend of BACKENDS) {
       await receiver?.close();
     });
 
-    it('a receiver that closes its connection after every answer is held to two requests, and gets every message', async () => {
+    it('a receiver that closes its connection after every answer is held to one paced request at a time, and gets every message', async () => {
       await herald.api('POST', '/api/v1/app', { name: 'closer', uid: 'closer' });
       const ep = await herald.api('POST', '/api/v1/app/closer/endpoint', { url: receiver.url('/closer') });
       receiver.respondWith(() => ({ status: 200, headers: { connection: 'close' }, delayMs: 20 }));
@@ -158,8 +158,14 @@ for (const backend of BACKENDS) {
       );
       for (const res of await Promise.all(batch)) expect(res.status).toBe(202);
       const received = await receiver.waitForRequests(published, 10_000);
-      // Each answer costs a new connection: after the first few it is slowed, not sent 16 at a time.
-      expect(Math.max(...received.slice(-20).map((r) => r.concurrent))).toBeLessThanOrEqual(2);
+      // Each answer costs a new connection: after the first few it is slowed, not sent 16 at a time,
+      // and paced: each request starts RECONNECT_GAP_MS after the previous answer, which took 20 ms.
+      const last = received.slice(-20);
+      expect(Math.max(...last.map((r) => r.concurrent))).toBe(1);
+      for (let i = 1; i < last.length; i++)
+        expect(last[i]!.receivedAt - last[i - 1]!.receivedAt).toBeGreaterThanOrEqual(
+          20 + RECONNECT_GAP_MS - 5,
+        );
       const stats = await eventually(async () => {
         const body = (await herald.api('GET', `/api/v1/app/closer/endpoint/${ep.body.id}/stats`)).body;
         return body.success === published ? body : null;
