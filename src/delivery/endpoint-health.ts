@@ -30,10 +30,10 @@ const RECONNECTED_WITHIN_MS = 1_000;
  * at most). Why (issue 16, bench "Hostile receivers" on SQLite): two receivers that answer 200
  * and then break the connection (an endless body, garbage after the answer) kept up with
  * 500 messages a second at two requests each, a thousand connections a second that cost the
- * worker thread 1.1-1.8 ms of CPU each (connect, close, undici's errors and their stacks)
- * against about 0.1 ms on a kept connection: the worker thread went from 60% idle to 10-23%,
- * and the healthy endpoints' deliveries queued behind it. Bounding their concurrency did not
- * bound that, because each of their requests is short; their rate does.
+ * worker thread 0.6-0.9 ms of CPU each (connect, close, undici's errors and their stacks)
+ * against 0.25 ms for client and server together on a kept connection: the worker thread went
+ * from 60% idle to 10-23%, and the healthy endpoints' deliveries queued behind it. Bounding their
+ * concurrency did not bound that, because each of their requests is short; their rate does.
  */
 export const RECONNECT_GAP_MS = 20;
 /** Most endpoints remembered; past it, normal ones are forgotten first (all they lose is a refilled throttle bucket). */
