@@ -145,8 +145,8 @@ export class EndpointCondition {
    */
   #judgeConnections(reconnected: boolean | null, now: number): void {
     if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) {
-      // Judged now: straight to two requests, as after a first slow answer (halving from 16 would
-      // let it open 8, then 4 new connections at a time on the way down).
+      // Judged now: straight to one request, paced (halving from 16 would let it open 8, then 4
+      // new connections at a time on the way down).
       if (++this.#reconnects === RECONNECTS_TO_JUDGE) this.limit = 1;
     } else if (reconnected === false) this.#reconnects = 0;
     this.#answeredAt = now;
