@@ -217,8 +217,8 @@ export class Dispatcher {
 
   /**
    * Claims the endpoints new messages named (see {@link #wakeFor}), leaving out those this worker
-   * can take nothing of now (a circuit-open or paced endpoint holding its rounds already, an
-   * application at its cap): they would only make the claim longer. The full claim takes them
+   * can take nothing of now (a circuit-open or paced endpoint already holding its rounds, one whose
+   * application's part is full): they would only make the claim longer. The full claim takes them
    * when they have room. Why (issue 16, bench "Hostile receivers" on SQLite): every publish named
    * the eleven hostile endpoints beside the two healthy ones, and claims (their waits for the
    * write lock included) took 0.6-0.7 s of each second, against 0.3-0.4 s with the eleven disabled.
@@ -392,9 +392,10 @@ export class Dispatcher {
       this.#inFlight < workerConcurrency &&
       this.#share.mayStart(lane.appId, lane.condition.inSlowShare)
     ) {
-      const probeWait = lane.condition.waitMs(this.#ctx.now());
-      if (probeWait > 0) {
-        this.#drainLater(lane, probeWait);
+      // An open circuit's next probe, or a receiver that drops its connections, may have to wait.
+      const wait = lane.condition.waitMs(this.#ctx.now());
+      if (wait > 0) {
+        this.#drainLater(lane, wait);
         return;
       }
       const next = lane.next();

@@ -112,6 +112,8 @@ describe('a receiver that does not keep its connections', () => {
     t = answer(c, t + 10, 1, false);
     expect(c.reconnecting).toBe(false);
     expect(c.waitMs(t)).toBe(0);
+    // Straight back to its AIMD limit (16, halved by the failure, one more for this success).
+    expect(c.concurrency).toBe(9);
     answer(c, t, 20, false);
     expect(c.state).toBe(DELIVERY_STATE.normal);
     expect(c.concurrency).toBe(16);

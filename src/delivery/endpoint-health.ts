@@ -76,17 +76,22 @@ export class EndpointCondition {
 
   get state(): number {
     if (this.open) return DELIVERY_STATE.open;
-    return this.limit < this.maxConcurrency ? DELIVERY_STATE.slowed : DELIVERY_STATE.normal;
+    return this.reconnecting || this.limit < this.maxConcurrency
+      ? DELIVERY_STATE.slowed
+      : DELIVERY_STATE.normal;
   }
 
   /**
    * Requests this endpoint may have in flight now: one while its circuit is open, and one until
    * its first answer, so a new endpoint that hangs takes one slot, not its full concurrency, for a
    * request timeout (issue 16: three new hanging endpoints of an application took the slots its
-   * healthy endpoints needed; 1,000 of them fill the slow share one request each).
+   * healthy endpoints needed; 1,000 of them fill the slow share one request each). One, paced
+   * ({@link RECONNECT_GAP_MS}), while its receiver does not keep its connections: straight from
+   * whatever it had when judged (halving from 16 would let it open 8, then 4 new connections at a
+   * time on the way down), and back to its limit at the first answer on a kept connection.
    */
   get concurrency(): number {
-    return this.open || this.avgSeconds === null ? 1 : this.limit;
+    return this.open || this.avgSeconds === null || this.reconnecting ? 1 : this.limit;
   }
 
   /** True while the endpoint is held to less than its full share (slowed or open). */
@@ -144,19 +149,16 @@ export class EndpointCondition {
    * then finds its idle connection closed, and is not either.
    */
   #judgeConnections(reconnected: boolean | null, now: number): void {
-    if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) {
-      // Judged now: straight to one request, paced (halving from 16 would let it open 8, then 4
-      // new connections at a time on the way down).
-      if (++this.#reconnects === RECONNECTS_TO_JUDGE) this.limit = 1;
-    } else if (reconnected === false) this.#reconnects = 0;
+    if (reconnected === true && now - this.#answeredAt < RECONNECTED_WITHIN_MS) this.#reconnects++;
+    else if (reconnected === false) this.#reconnects = 0;
     this.#answeredAt = now;
   }
 
   /**
    * Records an answer that took `seconds`, judged `outcome`, and whether the previous answer's
    * connection was closed by then. While the receiver does not keep its connections it is held to
-   * one request at a time, paced by {@link RECONNECT_GAP_MS}: each of its answers costs a
-   * connection (and a TLS handshake), ten times a kept connection's CPU or more.
+   * one request at a time, paced by {@link RECONNECT_GAP_MS} (see {@link concurrency}): each of its
+   * answers costs a connection (and a TLS handshake), ten times a kept connection's CPU or more.
    * Why (issue 16, bench "Hostile receivers" on SQLite): two receivers answering 200 with an
    * endless body or garbage after the response took 16 requests in flight each, and the worker's
    * CPU with them: healthy p99 169-305 ms against 27-37 ms alone. Slowed to two requests each from
@@ -190,8 +192,7 @@ export class EndpointCondition {
     if (this.open) {
       this.open = false;
       this.limit = this.maxConcurrency;
-    } else if (this.reconnecting) this.limit = 1;
-    else if (outcome === 'slow')
+    } else if (outcome === 'slow')
       this.limit = Math.max(Math.min(2, this.maxConcurrency), Math.floor(this.limit / 2));
     else this.limit = Math.min(this.maxConcurrency, this.limit + 1);
   }
