@@ -7,6 +7,7 @@
  * this process makes), and each schema is compiled once by `PayloadValidators`.
  */
 import type { HeraldContext } from '../../context.js';
+import { ExpiringCache } from '../../core/expiring-cache.js';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import { findEventType, type StoredEventType } from './repo.js';
@@ -24,11 +25,6 @@ const MAX_CACHED_NAMES = 10_000;
 /** A deprecated event type is logged at most this often per type, not once per message. */
 const DEPRECATION_LOG_INTERVAL_MS = 60_000;
 
-interface CacheEntry {
-  eventType: StoredEventType | null;
-  fetchedAt: number;
-}
-
 declare module '../../context.js' {
   interface HeraldContext {
     /** The publish path's view of the catalog; one per process, so each schema is compiled once. */
@@ -39,44 +35,22 @@ declare module '../../context.js' {
 /** One process's view of the catalog for the publish path: lookups, compiled schemas, log throttling. */
 export class PublishCatalog {
   readonly validators = new PayloadValidators();
-  readonly #entries = new Map<string, CacheEntry>();
-  readonly #pending = new Map<string, Promise<StoredEventType | null>>();
+  readonly #eventTypes = new ExpiringCache<StoredEventType | null>({
+    ttlMs: CATALOG_CACHE_TTL_MS,
+    maxEntries: MAX_CACHED_NAMES,
+    cacheMisses: true,
+  });
   readonly #deprecationLoggedAt = new Map<string, number>();
-  /** Bumped by every invalidation, so a lookup that raced with a write is not cached. */
-  #generation = 0;
 
   constructor(private readonly store: Store) {}
 
-  async lookup(name: string): Promise<StoredEventType | null> {
-    const cached = this.#entries.get(name);
-    if (cached && Date.now() - cached.fetchedAt < CATALOG_CACHE_TTL_MS) return cached.eventType;
-    // Concurrent publishes of the same type share one query.
-    const pending = this.#pending.get(name);
-    if (pending) return pending;
-    const generation = this.#generation;
-    const query = findEventType(this.store.db, name)
-      .then((found) => {
-        const eventType = found ?? null;
-        if (generation === this.#generation) this.#remember(name, eventType);
-        return eventType;
-      })
-      .finally(() => {
-        if (this.#pending.get(name) === query) this.#pending.delete(name);
-      });
-    this.#pending.set(name, query);
-    return query;
+  lookup(name: string): Promise<StoredEventType | null> {
+    return this.#eventTypes.get(name, async () => (await findEventType(this.store.db, name)) ?? null);
   }
 
   /** Forgets what is cached about `name` (or everything), after a write to the catalog. */
   invalidate(name?: string): void {
-    this.#generation++;
-    if (name === undefined) {
-      this.#entries.clear();
-      this.#pending.clear();
-      return;
-    }
-    this.#entries.delete(name);
-    this.#pending.delete(name);
+    this.#eventTypes.invalidate(name);
   }
 
   /** True when a deprecation warning for `name` is due (at most one per interval). */
@@ -87,15 +61,6 @@ export class PublishCatalog {
     if (this.#deprecationLoggedAt.size >= MAX_CACHED_NAMES) this.#deprecationLoggedAt.clear();
     this.#deprecationLoggedAt.set(name, now);
     return true;
-  }
-
-  #remember(name: string, eventType: StoredEventType | null): void {
-    if (this.#entries.size >= MAX_CACHED_NAMES && !this.#entries.has(name)) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
-    this.#entries.set(name, { eventType, fetchedAt: Date.now() });
   }
 }
 
