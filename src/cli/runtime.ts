@@ -4,6 +4,8 @@ import type { HeraldContext } from '../context.js';
 import { createNetworkPolicy, type NetworkPolicy } from '../core/net/network-policy.js';
 import { createDeliveryClient, type DeliveryClient } from '../delivery/http-client.js';
 import { NO_OPERATIONAL_EVENTS, OperationalWebhookSender } from '../delivery/operational/sender.js';
+import { newApplicationCache } from '../domains/application/access.js';
+import { newTokenCache } from '../domains/auth/repo.js';
 import { TaskWakeups } from '../domains/background-task/wakeups.js';
 import { PublishCatalog } from '../domains/event-type/publish-check.js';
 import { Outbox } from '../domains/message/outbox.js';
@@ -107,6 +109,8 @@ export async function createRuntime(
       networkPolicy,
       outbox: new Outbox(store),
       catalog: new PublishCatalog(store),
+      applicationCache: newApplicationCache(),
+      tokenCache: newTokenCache(),
       taskWakeups,
     };
     const createdAdminToken = await ensureAdminToken(store, config, now()).catch((err: unknown) => {

@@ -1,38 +1,15 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { IDEMPOTENCY_WAIT_MS, idempotencyRecordKey } from '../../src/http/idempotency.js';
-import type { HeraldApp } from '../../src/http/types.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { BACKENDS } from '../support/backends.js';
-import { startTestHerald, TEST_ADMIN_TOKEN, type TestHerald } from '../support/herald.js';
+import {
+  startSecondApiProcess,
+  startTestHerald,
+  TEST_ADMIN_TOKEN,
+  type TestHerald,
+} from '../support/herald.js';
 import { callApi, portalToken } from './api-client.js';
 
 const HOUR_MS = 3_600_000;
-
-/** A second API process on the same database, as in a scaled-out deployment. */
-async function startSecondApiProcess(herald: TestHerald): Promise<{ url: string; stop(): Promise<void> }> {
-  const logger = createLogger(
-    'silent',
-    new Writable({
-      write(_c, _e, cb) {
-        cb();
-      },
-    }),
-  );
-  const runtime: Runtime = await createRuntime(herald.ctx.config, { logger, processMetrics: false });
-  const app: HeraldApp = await buildApp(runtime.ctx);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      await app.close();
-      await runtime.close();
-    },
-  };
-}
 
 for (const backend of BACKENDS) {
   describe(`${backend}: Idempotency-Key on POST`, () => {

@@ -148,11 +148,12 @@ for (const backend of BACKENDS) {
       };
     }
 
+    let clockOffset = 0;
     const call = (token: string, route: Route, values: Record<string, string>) =>
       callApi(herald.url, token, route.method, fillPath(route.path, values), bodyFor(route, receiver));
 
     beforeAll(async () => {
-      herald = await startTestHerald(backend);
+      herald = await startTestHerald(backend, { now: () => Date.now() + clockOffset });
       receiver = await startReceiver();
       await herald.api('POST', '/api/v1/event-type', {
         name: EVENT_TYPE,
@@ -271,15 +272,16 @@ for (const backend of BACKENDS) {
       const a = await tenant('a');
       const token = await portalToken(herald, a.app_id);
       expect((await callApi(herald.url, token, 'GET', `/api/v1/app/${a.app_id}`)).status).toBe(200);
-      await herald.ctx.store.db
-        .updateTable('token')
-        .set({ expires_at: herald.ctx.now() - 1_000 })
-        .where('kind', '=', 'portal')
-        .where('app_id', '=', a.app_id)
-        .execute();
-      const answer = await callApi(herald.url, token, 'GET', `/api/v1/app/${a.app_id}`);
-      expect(answer.status).toBe(401);
-      expect(isSvixErrorBody(401, answer.body)).toBe(true);
+      // Just past its lifetime, while the API still holds the token it found a moment ago.
+      clockOffset = herald.ctx.config.portalTokenTtlSeconds * 1_000 + 1_000;
+      try {
+        const answer = await callApi(herald.url, token, 'GET', `/api/v1/app/${a.app_id}`);
+        expect(answer.status).toBe(401);
+        expect(isSvixErrorBody(401, answer.body)).toBe(true);
+        expect(answer.body.detail).toBe('The token has expired.');
+      } finally {
+        clockOffset = 0;
+      }
     });
 
     it('refuses a logged-out portal token with 401', async () => {

@@ -1,7 +1,32 @@
 import type { FastifyRequest } from 'fastify';
 import type { HeraldContext } from '../../context.js';
+import { ExpiringCache } from '../../core/expiring-cache.js';
 import { HttpError, invalidField, notFound } from '../../errors.js';
 import { type ApplicationRow, findApplication, insertApplication } from './repo.js';
+
+declare module '../../context.js' {
+  interface HeraldContext {
+    /** Applications found by id or uid for the publish path (see `newApplicationCache`). */
+    readonly applicationCache: ExpiringCache<ApplicationRow | undefined>;
+  }
+}
+
+/**
+ * The per-process cache of applications that publishing resolves: a publish costs no query to
+ * find its application. Only applications found are cached (one created by another process is
+ * found at once); a change or delete in this process forgets them at once (`forgetApplications`),
+ * one in another process is seen within the TTL. Reads and writes of the application itself
+ * never use it: they read the row as it is now.
+ */
+export function newApplicationCache(): ExpiringCache<ApplicationRow | undefined> {
+  return new ExpiringCache({ ttlMs: 1_000, maxEntries: 10_000, cacheMisses: false });
+}
+
+/** After a write to applications: forgets them, and the tokens a deleted application took with it. */
+export function forgetApplications(ctx: HeraldContext): void {
+  ctx.applicationCache.invalidate();
+  ctx.tokenCache.invalidate();
+}
 
 /**
  * The application a request names, by id or uid. A portal token scoped to another
@@ -42,7 +67,7 @@ export async function findOrCreateApplication(
   idOrUid: string,
   application: ImplicitApplicationIn | null | undefined,
 ): Promise<ApplicationRow> {
-  const existing = await findApplication(ctx.store.db, idOrUid);
+  const existing = await ctx.applicationCache.get(idOrUid, () => findApplication(ctx.store.db, idOrUid));
   if (existing || !application || request.auth.kind !== 'admin') return visibleTo(request, existing);
   if (!application.uid)
     throw invalidField(

@@ -4,7 +4,7 @@ import type { HeraldApp } from '../../http/types.js';
 import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, idIteratorPattern, Ordering, pageQuery } from '../common/schemas.js';
-import { resolveApplication } from './access.js';
+import { forgetApplications, resolveApplication } from './access.js';
 import {
   applicationOut,
   deleteApplication,
@@ -117,6 +117,7 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
           { uid: null, metadata: {}, ...body, throttleRate: body.throttleRate ?? body.rateLimit ?? null },
           ctx.now(),
         );
+        forgetApplications(ctx);
         return reply.code(200).send(applicationOut(updated));
       }
       requireAdmin(request);
@@ -141,7 +142,9 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
     async (request) => {
       const row = await resolveApplication(ctx, request, request.params.app_id);
       requireAdmin(request);
-      return applicationOut(await updateApplication(db, row, request.body, ctx.now()));
+      const updated = await updateApplication(db, row, request.body, ctx.now());
+      forgetApplications(ctx);
+      return applicationOut(updated);
     },
   );
 
@@ -160,6 +163,7 @@ export async function applicationRoutes(app: HeraldApp, ctx: HeraldContext): Pro
       const row = await resolveApplication(ctx, request, request.params.app_id);
       requireAdmin(request);
       await deleteApplication(db, row.id);
+      forgetApplications(ctx);
       return reply.code(204).send(null);
     },
   );

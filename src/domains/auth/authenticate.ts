@@ -17,7 +17,8 @@ const unauthorized = () => new HttpError('unauthorized', INVALID_TOKEN);
 export async function authenticate(ctx: HeraldContext, request: FastifyRequest): Promise<AuthContext> {
   const token = bearerToken(request);
   if (ctx.config.adminToken && tokensEqual(token, ctx.config.adminToken)) return { kind: 'admin' };
-  const row = await findTokenByHash(ctx.store.db, hashToken(token));
+  const hash = hashToken(token);
+  const row = await ctx.tokenCache.get(hash, () => findTokenByHash(ctx.store.db, hash));
   if (!row) throw unauthorized();
   if (row.expires_at !== null && row.expires_at <= ctx.now())
     throw new HttpError('unauthorized', 'The token has expired.');

@@ -1,9 +1,34 @@
 import type { Kysely } from 'kysely';
+import { ExpiringCache } from '../../core/expiring-cache.js';
 import { newId } from '../../core/ids.js';
 import type { Database } from '../../store/schema.js';
 
+/** What authentication needs of a stored token (never its hash or plaintext). */
+export interface TokenRow {
+  id: string;
+  kind: string;
+  app_id: string | null;
+  expires_at: number | null;
+}
+
+declare module '../../context.js' {
+  interface HeraldContext {
+    /** Tokens found by hash, so a request does not cost a query to authenticate (see `newTokenCache`). */
+    readonly tokenCache: ExpiringCache<TokenRow | undefined>;
+  }
+}
+
+/**
+ * The per-process cache of tokens found (unknown ones are asked again each time, so a token
+ * created by another process works at once). A logout in this process forgets at once; one in
+ * another process is seen within the TTL. Expiry is checked on every request, cached or not.
+ */
+export function newTokenCache(): ExpiringCache<TokenRow | undefined> {
+  return new ExpiringCache({ ttlMs: 1_000, maxEntries: 10_000, cacheMisses: false });
+}
+
 /** A stored token found by the hash of its plaintext (the plaintext is never stored). */
-export function findTokenByHash(db: Kysely<Database>, tokenHash: string) {
+export function findTokenByHash(db: Kysely<Database>, tokenHash: string): Promise<TokenRow | undefined> {
   return db
     .selectFrom('token')
     .select(['id', 'kind', 'app_id', 'expires_at'])

@@ -95,6 +95,7 @@ export async function authRoutes(app: HeraldApp, ctx: HeraldContext): Promise<vo
       if (request.auth.kind !== 'portal')
         throw new HttpError('forbidden', 'Only portal tokens can be logged out.');
       await deleteToken(ctx.store.db, request.auth.tokenId);
+      ctx.tokenCache.invalidate();
       return reply.code(204).send(null);
     },
   );

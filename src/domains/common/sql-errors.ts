@@ -7,3 +7,9 @@ export function isUniqueViolation(err: unknown): boolean {
     e?.code === '23505'
   );
 }
+
+/** True for a foreign-key violation on either backend: the row referred to is gone. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  return e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e?.code === '23503';
+}

@@ -1,9 +1,10 @@
 import { sql, type Transaction } from 'kysely';
 import { newId } from '../../core/ids.js';
-import { conflict } from '../../errors.js';
+import { conflict, notFound } from '../../errors.js';
 import { classifyStoreError } from '../../store/faults.js';
 import { type Database, STATUS, TRIGGER } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
+import { isForeignKeyViolation } from '../common/sql-errors.js';
 import { CompiledFilters } from './filter-evaluation.js';
 import type { MessageRow } from './repo.js';
 import { isSubscribed, subscriptionOf } from './subscription.js';
@@ -119,20 +120,19 @@ export class Outbox {
     } catch (err) {
       due.clear();
       // The database is down or full: no message caused it, and writing each alone would fail the same way.
-      if (entries.length === 1 || classifyStoreError(err)) outcomes = entries.map(() => err as Error);
+      if (classifyStoreError(err)) outcomes = entries.map(() => err as Error);
       else {
-        // One message may have caused it: write each alone, so only that one fails.
+        // One message may have caused it: write each alone, so only that one fails. A message
+        // written alone is written once more: an endpoint deleted while it was written (on
+        // PostgreSQL) fails its delivery's foreign key, and the next write reads the endpoints again.
         outcomes = [];
         for (const entry of entries) {
           const dueOfEntry = new Set<string>();
           outcomes.push(
-            await writeBatch(this.#store, this.#filters, [entry], dueOfEntry).then(
-              ([fanOut]) => {
-                for (const id of dueOfEntry) due.add(id);
-                return fanOut! < 0 ? taken() : fanOut!;
-              },
-              (e: Error) => e,
-            ),
+            await writeBatch(this.#store, this.#filters, [entry], dueOfEntry).then(([fanOut]) => {
+              for (const id of dueOfEntry) due.add(id);
+              return fanOut! < 0 ? taken() : fanOut!;
+            }, refusal),
           );
         }
       }
@@ -147,6 +147,15 @@ export class Outbox {
 }
 
 const taken = () => conflict('A message with this eventId already exists for this application.');
+
+/**
+ * Why a message was not stored, as the API answers it. The application is found before the
+ * write (from a cache, see `newApplicationCache`), so one deleted meanwhile, here or by another
+ * process, fails the message's foreign key: that is the 404 a later publish would get.
+ */
+function refusal(err: Error): Error {
+  return isForeignKeyViolation(err) ? notFound('Application not found.') : err;
+}
 
 /**
  * Writes the messages and one delivery per subscribed endpoint in one transaction, reading
