@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ExpiringCache } from './expiring-cache.js';
+import { ExpiringCache, LOOKUP_TTL_MS } from './expiring-cache.js';
 
 /** A loader that counts its calls and answers what `values` holds for the key at call time. */
 function loader(values: Map<string, string | undefined>) {
@@ -13,6 +13,10 @@ function loader(values: Map<string, string | undefined>) {
   };
 }
 
+/** A cache of hits only, of up to ten keys, unless told otherwise. */
+const newCache = (options: { maxEntries?: number; cacheMisses?: boolean } = {}) =>
+  new ExpiringCache<string | undefined>({ maxEntries: 10, cacheMisses: false, ...options });
+
 describe('ExpiringCache', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -22,10 +26,10 @@ describe('ExpiringCache', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const values = new Map([['a', 'one']]);
     const { calls, load } = loader(values);
-    const cache = new ExpiringCache<string | undefined>({ ttlMs: 1_000, maxEntries: 10, cacheMisses: false });
+    const cache = newCache();
     expect(await cache.get('a', load('a'))).toBe('one');
     values.set('a', 'two');
-    vi.advanceTimersByTime(999);
+    vi.advanceTimersByTime(LOOKUP_TTL_MS - 1);
     expect(await cache.get('a', load('a'))).toBe('one');
     vi.advanceTimersByTime(1);
     expect(await cache.get('a', load('a'))).toBe('two');
@@ -34,19 +38,11 @@ describe('ExpiringCache', () => {
 
   it('asks again for a key not found, unless misses are cached', async () => {
     const { calls, load } = loader(new Map());
-    const hitsOnly = new ExpiringCache<string | undefined>({
-      ttlMs: 60_000,
-      maxEntries: 10,
-      cacheMisses: false,
-    });
+    const hitsOnly = newCache();
     await hitsOnly.get('x', load('x'));
     await hitsOnly.get('x', load('x'));
     expect(calls).toEqual(['x', 'x']);
-    const withMisses = new ExpiringCache<string | undefined>({
-      ttlMs: 60_000,
-      maxEntries: 10,
-      cacheMisses: true,
-    });
+    const withMisses = newCache({ cacheMisses: true });
     await withMisses.get('y', load('y'));
     await withMisses.get('y', load('y'));
     expect(calls).toEqual(['x', 'x', 'y']);
@@ -54,11 +50,7 @@ describe('ExpiringCache', () => {
 
   it('shares one load among concurrent lookups of a key', async () => {
     const { calls, load } = loader(new Map([['k', 'v']]));
-    const cache = new ExpiringCache<string | undefined>({
-      ttlMs: 60_000,
-      maxEntries: 10,
-      cacheMisses: false,
-    });
+    const cache = newCache();
     const answers = await Promise.all([cache.get('k', load('k')), cache.get('k', load('k'))]);
     expect(answers).toEqual(['v', 'v']);
     expect(calls).toEqual(['k']);
@@ -67,11 +59,7 @@ describe('ExpiringCache', () => {
   it('does not keep what a load read before an invalidation that happened while it ran', async () => {
     const values = new Map([['k', 'old']]);
     const { calls, load } = loader(values);
-    const cache = new ExpiringCache<string | undefined>({
-      ttlMs: 60_000,
-      maxEntries: 10,
-      cacheMisses: false,
-    });
+    const cache = newCache();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -97,7 +85,7 @@ describe('ExpiringCache', () => {
         ['c', '3'],
       ]),
     );
-    const cache = new ExpiringCache<string | undefined>({ ttlMs: 60_000, maxEntries: 2, cacheMisses: false });
+    const cache = newCache({ maxEntries: 2 });
     for (const key of ['a', 'b', 'c']) await cache.get(key, load(key));
     await cache.get('c', load('c'));
     await cache.get('b', load('b'));

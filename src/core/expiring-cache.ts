@@ -1,8 +1,14 @@
 /**
+ * How long a cached lookup is trusted. Writes made through this process invalidate at once; this
+ * bounds how long a write made by another process (a second API instance, the CLI's import) takes
+ * to be seen: the README promises "within a second".
+ */
+export const LOOKUP_TTL_MS = 1_000;
+
+/**
  * A per-process cache of lookups that every request makes (its token, its application, its
- * event type), so they do not cost a query each. An entry is trusted for `ttlMs`; the writes
- * this process makes call `invalidate` at once, and the TTL bounds how long a write made by
- * another process (a second API instance, the CLI) takes to be seen.
+ * event type), so they do not cost a query each. An entry is trusted for {@link LOOKUP_TTL_MS};
+ * the writes this process makes call `invalidate` at once.
  */
 export class ExpiringCache<V> {
   readonly #entries = new Map<string, { value: V; fetchedAt: number }>();
@@ -12,7 +18,6 @@ export class ExpiringCache<V> {
 
   constructor(
     private readonly options: {
-      ttlMs: number;
       /** Bound on cached keys, so ever-new keys cannot grow memory. */
       maxEntries: number;
       /** Whether `load` answering undefined or null (not found) is cached too. */
@@ -23,7 +28,7 @@ export class ExpiringCache<V> {
   /** The cached value of `key`, or what `load` answers (concurrent lookups of one key share it). */
   get(key: string, load: () => Promise<V>): Promise<V> {
     const cached = this.#entries.get(key);
-    if (cached && Date.now() - cached.fetchedAt < this.options.ttlMs) return Promise.resolve(cached.value);
+    if (cached && Date.now() - cached.fetchedAt < LOOKUP_TTL_MS) return Promise.resolve(cached.value);
     const pending = this.#pending.get(key);
     if (pending) return pending;
     const generation = this.#generation;

@@ -142,30 +142,12 @@ export async function startTestHerald(
 
 /**
  * A second API process on a running Herald's database, as in a scaled-out deployment: its own
- * runtime (pool, caches) and its own socket, no worker.
+ * runtime (pool, caches) and its own socket, no worker; stopping it leaves the database alone.
  */
-export async function startSecondApiProcess(
-  herald: TestHerald,
-): Promise<{ url: string; api: TestHerald['api']; stop(): Promise<void> }> {
-  const logger = createLogger(
-    'silent',
-    new Writable({
-      write(_c, _e, cb) {
-        cb();
-      },
-    }),
-  );
-  const runtime = await createRuntime(herald.ctx.config, { logger, processMetrics: false });
-  const app = await buildApp(runtime.ctx);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    api: (method, path, body, headers = {}) => callApi(url, TEST_ADMIN_TOKEN, method, path, body, headers),
-    async stop() {
-      await app.close();
-      await runtime.close();
-    },
-  };
+export function startSecondApiProcess(herald: TestHerald): Promise<TestHerald> {
+  return startTestHerald(herald.ctx.store.dialect, {
+    database: herald.db,
+    keepDatabase: true,
+    worker: false,
+  });
 }

@@ -19,7 +19,7 @@ declare module '../../context.js' {
  * never use it: they read the row as it is now.
  */
 export function newApplicationCache(): ExpiringCache<ApplicationRow | undefined> {
-  return new ExpiringCache({ ttlMs: 1_000, maxEntries: 10_000, cacheMisses: false });
+  return new ExpiringCache({ maxEntries: 10_000, cacheMisses: false });
 }
 
 /** After a write to applications: forgets them, and the tokens a deleted application took with it. */

@@ -1,15 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { ExpiringCache } from '../../core/expiring-cache.js';
 import { newId } from '../../core/ids.js';
-import type { Database } from '../../store/schema.js';
+import type { Database, TokenTable } from '../../store/schema.js';
 
 /** What authentication needs of a stored token (never its hash or plaintext). */
-export interface TokenRow {
-  id: string;
-  kind: string;
-  app_id: string | null;
-  expires_at: number | null;
-}
+export type TokenRow = Pick<Selectable<TokenTable>, 'id' | 'kind' | 'app_id' | 'expires_at'>;
 
 declare module '../../context.js' {
   interface HeraldContext {
@@ -24,7 +19,7 @@ declare module '../../context.js' {
  * another process is seen within the TTL. Expiry is checked on every request, cached or not.
  */
 export function newTokenCache(): ExpiringCache<TokenRow | undefined> {
-  return new ExpiringCache({ ttlMs: 1_000, maxEntries: 10_000, cacheMisses: false });
+  return new ExpiringCache({ maxEntries: 10_000, cacheMisses: false });
 }
 
 /** A stored token found by the hash of its plaintext (the plaintext is never stored). */

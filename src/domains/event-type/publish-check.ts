@@ -14,12 +14,6 @@ import { findEventType, type StoredEventType } from './repo.js';
 import { PayloadValidators, type PayloadViolation } from './schema-validation.js';
 import type { SchemaMode } from './types.js';
 
-/**
- * How long a looked-up event type (or its absence) is trusted. Writes made by this process
- * invalidate at once; this bounds how long another process (a second API instance, the CLI's
- * import) takes to be noticed.
- */
-const CATALOG_CACHE_TTL_MS = 1_000;
 /** Bound on cached names, so messages with ever-new unknown type names cannot grow memory. */
 const MAX_CACHED_NAMES = 10_000;
 /** A deprecated event type is logged at most this often per type, not once per message. */
@@ -36,7 +30,6 @@ declare module '../../context.js' {
 export class PublishCatalog {
   readonly validators = new PayloadValidators();
   readonly #eventTypes = new ExpiringCache<StoredEventType | null>({
-    ttlMs: CATALOG_CACHE_TTL_MS,
     maxEntries: MAX_CACHED_NAMES,
     cacheMisses: true,
   });
