@@ -107,7 +107,7 @@ export class HeraldApi {
     ratePerSecond: number,
     durationMs: number,
     maxOutstanding = 256,
-  ): Promise<PublishRun & { scheduled: number; maxLagMs: number }> {
+  ): Promise<PublishRun & { scheduled: number; maxLagMs: number; ackMs: number[] }> {
     const total = Math.max(1, Math.floor((ratePerSecond * durationMs) / 1000));
     const start = nowMs() + 20;
     const interval = 1000 / ratePerSecond;
@@ -118,6 +118,8 @@ export class HeraldApi {
     let maxLagMs = 0;
     let firstError: string | undefined;
     const perApp: Record<string, number> = {};
+    // From the scheduled time to the API's 202: the part of the latency spent before the worker.
+    const ackMs: number[] = [];
     // Sends that fall this far behind schedule are not made at all (counted as not published).
     const hardStop = start + durationMs + 15_000;
     let stopped = false;
@@ -134,6 +136,7 @@ export class HeraldApi {
             .then(
               () => {
                 published++;
+                ackMs.push(nowMs() - scheduled);
                 perApp[app] = (perApp[app] ?? 0) + 1;
               },
               (err: Error) => {
@@ -156,7 +159,7 @@ export class HeraldApi {
       };
       tick();
     });
-    return { scheduled: total, published, errors, ms: nowMs() - start, maxLagMs, perApp, firstError };
+    return { scheduled: total, published, errors, ms: nowMs() - start, maxLagMs, ackMs, perApp, firstError };
   }
 
   async close(): Promise<void> {

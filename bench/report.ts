@@ -328,6 +328,10 @@ export function formatTables(r: RunResults): string {
     },
     'from scheduled time',
   );
+  row("… of which until the API's 202: p50 / p99 (ms)", (x) => {
+    const ack = x.latency?.loaded.apiAck;
+    return ack ? pair(ack.p50, ack.p99) : '—';
+  });
   row(
     'History, 1M old attempts: deliveries/s (× empty)',
     (x, b) =>

@@ -25,6 +25,8 @@ export interface LatencyResult {
     /** How far behind its schedule the latest send went (the API could not keep up), ms. */
     maxSendLagMs: number;
     delivered: number;
+    /** From the scheduled time to the API's 202. */
+    apiAck: ReturnType<typeof latencySummary>;
   };
   error?: string;
 }
@@ -70,6 +72,7 @@ export async function measureLatency(session: Session, drainRate: number): Promi
     published: run.published,
     maxSendLagMs: Math.round(run.maxLagMs),
     delivered: got.unique,
+    apiAck: latencySummary(run.ackMs),
   };
   session.log(
     `latency: unloaded p50 ${unloaded.p50} p99 ${unloaded.p99} ms; at ${ratePerSec}/s p50 ${loaded.p50} p99 ${loaded.p99} ms`,
