@@ -13,9 +13,14 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Constant-time comparison of two tokens (or their hashes). */
-export function tokensEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+/**
+ * Whether a token's hash (from {@link hashToken}) is the configured admin token's, in constant
+ * time. The admin token's own hash is computed once, not on every request.
+ */
+export function isAdminTokenHash(hash: string, adminToken: string): boolean {
+  if (adminDigest?.token !== adminToken)
+    adminDigest = { token: adminToken, hash: Buffer.from(hashToken(adminToken)) };
+  return timingSafeEqual(Buffer.from(hash), adminDigest.hash);
 }
+
+let adminDigest: { token: string; hash: Buffer } | null = null;
