@@ -32,6 +32,7 @@ import { apiDocsRoutes, registerOpenApiDocument } from './http/api-docs.js';
 import { answerClientError } from './http/client-error.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installIdempotency } from './http/idempotency.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { observabilityRoutes } from './http/metrics-route.js';
 import { parseQueryString } from './http/query.js';
 import { installRateLimit } from './http/rate-limit.js';
@@ -80,9 +81,6 @@ function createFastify(ctx: HeraldContext): HeraldApp {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: ctx.config.maxPayloadBytes,
     schemaController: { compilersFactory: { buildSerializer: cachedSerializers() } },
-    // Refuse __proto__/constructor keys outright instead of silently dropping them.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
     // Paths carry uids of up to 256 characters (Fastify's default stops at 100).
     routerOptions: { maxParamLength: 300, querystringParser: parseQueryString },
@@ -164,6 +162,7 @@ async function registerRoutes(app: HeraldApp, ctx: HeraldContext): Promise<void>
  */
 export async function buildApp(ctx: HeraldContext): Promise<HeraldApp> {
   const app = createFastify(ctx);
+  installJsonBodyParser(app);
   installErrorHandler(app, ctx.store.health);
   installValidators(app);
   // The API takes JSON only: a text/plain body is a 415, not a string to validate.

@@ -151,6 +151,7 @@ export async function messageBatchRoutes(app: HeraldApp, ctx: HeraldContext): Pr
     {
       bodyLimit,
       attachValidation: true,
+      config: { exactUtf8: true },
       schema: {
         operationId: 'v1.message.create-batch',
         summary: 'Create Messages in a Batch',

@@ -11,7 +11,6 @@ import { requireAdmin } from '../auth/authenticate.js';
 import { pageRequest } from '../common/pagination.js';
 import { AppIdParam, ERROR_RESPONSES, MsgIdParam } from '../common/schemas.js';
 import { deliverySummaries, listMessagesByDeliveryStatus, summaryOf } from './delivery-status.js';
-import { refuseInvalidUtf8 } from './exact-payload.js';
 import { JSON_TYPE, publishedJson, publishMessage } from './publish.js';
 import { expungeMessageContent, listMessages, messageOut, resolveMessage, timeRange } from './repo.js';
 import {
@@ -169,7 +168,7 @@ export async function messageRoutes(app: HeraldApp, ctx: HeraldContext): Promise
         body: Type.Ref('MessageIn'),
         response: { 202: Type.Ref('MessageOut'), 413: Type.Ref('HttpErrorOut'), ...ERROR_RESPONSES },
       },
-      preParsing: refuseInvalidUtf8,
+      config: { exactUtf8: true },
     },
     async (request, reply) => {
       const body = request.body as Parameters<typeof publishMessage>[2] & {
