@@ -6,20 +6,21 @@ const MAX_TEXTS = 64;
 const texts = new Map<string, string>();
 
 /**
- * A multi-row INSERT of `columns` from `rows`, as SQL text and one flat list of parameters,
+ * A multi-row INSERT of `rows` into `table`, as SQL text and one flat list of parameters,
  * without Kysely's query builder. For the outbox's inserts (up to 1,000 messages, and their
  * deliveries) the builder made and froze an operation node per value: most of the 6–8% of the
- * API's busy time that Kysely took in a profile, and garbage besides. The text depends only on
- * the shape, so it is built once per shape; `tail` is SQL after the VALUES (ON CONFLICT,
- * RETURNING), the same for every call with that shape.
+ * API's busy time that Kysely took in a profile, and garbage besides. The columns are the first
+ * row's keys: every row of one insert is built by the same object literal, so they share them.
+ * The text depends only on the shape, so it is built once per shape; `tail` is SQL after the
+ * VALUES (ON CONFLICT, RETURNING), the same for every call with that shape.
  */
-export function bulkInsert<Row>(
+export function bulkInsert<Row extends object>(
   dialect: Dialect,
   table: string,
-  columns: readonly (keyof Row & string)[],
   rows: readonly Row[],
   tail = '',
 ): CompiledQuery {
+  const columns = Object.keys(rows[0] ?? {}) as (keyof Row & string)[];
   const key = `${dialect}\u0000${table}\u0000${columns.join(',')}\u0000${rows.length}\u0000${tail}`;
   let text = texts.get(key);
   if (text === undefined) {

@@ -178,17 +178,10 @@ async function writeBatch(
     // Written before the endpoints are read: on PostgreSQL the transaction then has its id when it
     // reads their `ordering`, and a change of `ordering` waits for the transactions that had one
     // (src/store/lines.ts, `settle`), so none that read the old setting is missed.
-    const messages: MessageInsert[] = entries.map((e, i) =>
-      first > 0 ? { ...e.row, seq: first + i } : e.row,
-    );
+    const messages =
+      first > 0 ? entries.map((e, i) => ({ ...e.row, seq: first + i })) : entries.map((e) => e.row);
     const { rows: inserted } = await trx.executeQuery<{ id: string; seq: number }>(
-      bulkInsert(
-        store.dialect,
-        'message',
-        first > 0 ? [...MESSAGE_COLUMNS, 'seq'] : MESSAGE_COLUMNS,
-        messages,
-        'on conflict do nothing returning "id", "seq"',
-      ),
+      bulkInsert(store.dialect, 'message', messages, 'on conflict do nothing returning "id", "seq"'),
     );
     const appIds = [...new Set(entries.map((e) => e.row.app_id))];
     const endpoints = await trx
@@ -198,7 +191,7 @@ async function writeBatch(
       .execute()
       .then((rows) => rows.map((e) => ({ ...e, subscription: subscriptionOf(e, filters) })));
     const stored = new Map(inserted.map((r) => [r.id, Number(r.seq)]));
-    const deliveries: DeliveryRow[] = [];
+    const deliveries: Required<Insertable<DeliveryTable>>[] = [];
     const fanOuts: number[] = [];
     for (const { row, onlyEndpointId, channels, payload, deliverAt } of entries) {
       const seq = stored.get(row.id);
@@ -237,46 +230,11 @@ async function writeBatch(
     }
     for (let i = 0; i < deliveries.length; i += DELIVERY_ROWS_PER_INSERT) {
       const rows = deliveries.slice(i, i + DELIVERY_ROWS_PER_INSERT);
-      await trx.executeQuery(bulkInsert(store.dialect, 'delivery', DELIVERY_COLUMNS, rows));
+      await trx.executeQuery(bulkInsert(store.dialect, 'delivery', rows));
     }
     return fanOuts;
   });
 }
-
-type MessageInsert = OutboxEntry['row'] & { seq?: number };
-/** Every column `publish` fills (`seq` is added on SQLite; PostgreSQL draws it from a sequence). */
-const MESSAGE_COLUMNS: (keyof MessageInsert & string)[] = [
-  'id',
-  'app_id',
-  'event_type',
-  'event_id',
-  'payload',
-  'channels',
-  'tags',
-  'created_at',
-  'payload_expires_at',
-  'trace_parent',
-  'ordering_key',
-  'request_id',
-];
-
-type DeliveryRow = Required<Insertable<DeliveryTable>>;
-const DELIVERY_COLUMNS: (keyof DeliveryRow & string)[] = [
-  'id',
-  'msg_id',
-  'endpoint_id',
-  'app_id',
-  'status',
-  'attempt_count',
-  'due_at',
-  'lease_owner',
-  'trigger_type',
-  'next_attempt_at',
-  'created_at',
-  'updated_at',
-  'ordering_key',
-  'seq',
-];
 
 /** Takes `count` numbers of SQLite's publish counter (0009); returns the first. */
 async function reserveSqliteSeq(trx: Transaction<Database>, count: number): Promise<number> {
