@@ -37,16 +37,18 @@ export class Lines {
    * Starts an endpoint's line writes: first in the transaction, before any write to its deliveries
    * (on PostgreSQL it waits for the endpoint's other line writes to commit). Returns the endpoint's
    * `ordering` as it is now (undefined if it is gone): what the writes must follow.
+   *
+   * On PostgreSQL it also takes a key share lock on the endpoint's row, which waits only for the
+   * endpoint's delete: the writes then take the endpoint's row before its deliveries, as the delete
+   * does (its row, then the cascade), and the two cannot deadlock.
    */
   async lock(trx: Transaction<Database>, endpointId: string): Promise<EndpointOrdering | undefined> {
-    if (this.dialect === 'postgres')
+    let query = trx.selectFrom('endpoint').select('ordering').where('id', '=', endpointId);
+    if (this.dialect === 'postgres') {
       await sql`SELECT pg_advisory_xact_lock(${LINE_LOCK}::int, hashtext(${endpointId}))`.execute(trx);
-    const row = await trx
-      .selectFrom('endpoint')
-      .select('ordering')
-      .where('id', '=', endpointId)
-      .executeTakeFirst();
-    return row?.ordering;
+      query = query.forKeyShare();
+    }
+    return (await query.executeTakeFirst())?.ordering;
   }
 
   /**

@@ -92,7 +92,7 @@ export async function updateApplication(
 
 /**
  * Deletes an application; its endpoints, messages and deliveries go with it (the schema
- * cascades), tried again if it deadlocks with a worker's outcome write, as an endpoint's delete.
+ * cascades), tried again if it deadlocks, as an endpoint's delete.
  */
 export async function deleteApplication(db: Kysely<Database>, appId: string): Promise<void> {
   await retryOnContention(() => db.deleteFrom('application').where('id', '=', appId).execute());

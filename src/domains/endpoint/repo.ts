@@ -76,9 +76,10 @@ export async function listEndpoints(db: Kysely<Database>, appId: string, req: Pa
 }
 
 /**
- * Deletes an endpoint; its deliveries and attempts go with it (the schema cascades). A worker
- * writing outcomes locks deliveries, then the endpoint's row; the cascade locks them the other
- * way round, so the two can deadlock: the delete is tried again.
+ * Deletes an endpoint; its deliveries and attempts go with it (the schema cascades): its row is
+ * locked first, then its deliveries. Herald's own writes to deliveries take the endpoint's row
+ * first too (a worker's outcomes, the line writes), so they wait rather than deadlock; a
+ * deadlock with anything else is tried again.
  */
 export async function deleteEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
   await retryOnContention(() => db.deleteFrom('endpoint').where('id', '=', endpointId).execute());

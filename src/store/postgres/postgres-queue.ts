@@ -284,6 +284,13 @@ export class PostgresQueue implements QueueStore {
             created_at bigint, batch_msg_ids text)`.execute(trx);
       }
       if (outcomes.length > 0) {
+        // The endpoints' rows before the deliveries', the order an endpoint's delete takes them in
+        // (its row, then the cascade): else this write, holding deliveries and waiting for the
+        // endpoint's row, and the delete, holding it and waiting for them, deadlock. A key share
+        // lock waits only for a delete: other workers' health writes go on beside it. An
+        // uncorrelated subquery is a one-time filter, run before any delivery row is read.
+        const endpointsFirst = sql`(SELECT count(*) FROM (SELECT 1 FROM endpoint
+          WHERE id = ANY(${health.map((h) => h.endpointId)}::text[]) ORDER BY id FOR KEY SHARE) l) >= 0`;
         const rows = outcomes.map((o) => ({
           id: o.deliveryId,
           owner: o.owner,
@@ -300,7 +307,7 @@ export class PostgresQueue implements QueueStore {
           FROM json_to_recordset(${JSON.stringify(rows)}::json)
             AS u(id text, owner text, status int, attempt_count int, due_at bigint, next_attempt_at bigint,
               leaves_line boolean)
-          WHERE d.id = u.id AND d.lease_owner = u.owner`.execute(trx);
+          WHERE d.id = u.id AND d.lease_owner = u.owner AND ${endpointsFirst}`.execute(trx);
       }
       if (health.length === 0) return [];
       const col = <K extends keyof EndpointHealth>(k: K) => health.map((h) => h[k]);
