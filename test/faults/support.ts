@@ -1,4 +1,4 @@
-import { TEST_ADMIN_TOKEN } from '../support/herald.js';
+import { eventually, TEST_ADMIN_TOKEN } from '../support/herald.js';
 import type { Receiver } from '../support/receiver.js';
 
 /** What the API answered to a stream of publishes. */
@@ -105,12 +105,19 @@ export const linesWith = (output: string, text: string) =>
   output.split('\n').filter((line) => line.includes(text)).length;
 
 /**
- * Publishes one message to `uid` and waits until `receiver` has it (answer it at once): the worker
- * has then heard from the endpoint, which until its first answer gets one request at a time.
+ * Publishes one message to `uid` and waits until `receiver` has it (answer it at once) and its
+ * attempt is recorded: the worker has then heard from the endpoint, which until its first answer
+ * gets one request at a time, and holds no lease on the warm-up. (Without the wait, a worker
+ * killed under load before its outcome batch committed sent the warm-up again, as it should.)
  */
 export async function warmUp(base: string, uid: string, receiver: Receiver): Promise<void> {
   const tally = newTally();
   await publishOne(base, uid, -1, tally);
-  if (tally.acknowledged.length !== 1) throw new Error('the warm-up message was not accepted');
+  const [id] = tally.acknowledged;
+  if (!id) throw new Error('the warm-up message was not accepted');
   await receiver.waitForRequests(1, 40_000);
+  await eventually(async () => {
+    const attempts = await call(base, 'GET', `/api/v1/app/${uid}/attempt/msg/${id}`);
+    return attempts.body?.data?.some((a: { status: number }) => a.status === 0) === true;
+  }, 40_000);
 }
