@@ -267,9 +267,21 @@ export class PostgresQueue implements QueueStore {
     now: number,
   ): Promise<EndpointHealthAfter[]> {
     const attempts = outcomes.flatMap((o) => (o.attempt ? [o.attempt] : []));
+    // The endpoints' rows before anything else: an endpoint's delete takes its row, then its
+    // deliveries (the cascade); an application's, its endpoints, their deliveries, then its
+    // messages. Else this write, holding deliveries (or, through the attempts' foreign key, their
+    // messages) and waiting for an endpoint's row, and the delete, holding it and waiting for
+    // them, deadlock. A key share lock waits only for a delete: other workers' health writes go
+    // on beside it. In each statement below, as an uncorrelated subquery: a one-time filter, run
+    // before the statement reads or writes a row (the second time, a lock already held).
+    const endpointsFirst = sql`(SELECT count(*) FROM (SELECT 1 FROM endpoint
+      WHERE id = ANY(${health.map((h) => h.endpointId)}::text[]) ORDER BY id FOR KEY SHARE) l) >= 0`;
     return this.db.transaction().execute(async (trx) => {
       // Batches travel as one JSON document each: V8's JSON.stringify is far cheaper than
-      // pg's escaping of one text[] literal per column (2% of a worker's time).
+      // pg's escaping of one text[] literal per column (2% of a worker's time). An attempt of a
+      // message deleted meanwhile (with its application) is dropped, not a foreign key error that
+      // would fail the whole batch, other applications' outcomes with it. The lock, unlike a plain
+      // read, sees a delete that committed while this statement waited for the endpoints.
       if (attempts.length > 0) {
         await sql`
           INSERT INTO attempt (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
@@ -281,16 +293,12 @@ export class PostgresQueue implements QueueStore {
           FROM json_to_recordset(${JSON.stringify(attempts)}::json) AS a(id text, msg_id text, endpoint_id text,
             app_id text, url text, status int, response_status_code int, response text, response_headers text,
             request_headers text, duration_ms int, error_class text, error_message text, trigger_type int,
-            created_at bigint, batch_msg_ids text)`.execute(trx);
+            created_at bigint, batch_msg_ids text)
+          WHERE ${endpointsFirst} AND EXISTS (SELECT 1 FROM message m WHERE m.id = a.msg_id FOR KEY SHARE)`.execute(
+          trx,
+        );
       }
       if (outcomes.length > 0) {
-        // The endpoints' rows before the deliveries', the order an endpoint's delete takes them in
-        // (its row, then the cascade): else this write, holding deliveries and waiting for the
-        // endpoint's row, and the delete, holding it and waiting for them, deadlock. A key share
-        // lock waits only for a delete: other workers' health writes go on beside it. An
-        // uncorrelated subquery is a one-time filter, run before any delivery row is read.
-        const endpointsFirst = sql`(SELECT count(*) FROM (SELECT 1 FROM endpoint
-          WHERE id = ANY(${health.map((h) => h.endpointId)}::text[]) ORDER BY id FOR KEY SHARE) l) >= 0`;
         const rows = outcomes.map((o) => ({
           id: o.deliveryId,
           owner: o.owner,

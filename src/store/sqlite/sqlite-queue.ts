@@ -166,12 +166,15 @@ function prepareStatements(raw: SqliteDatabase.Database) {
     FROM delivery d JOIN message m ON m.id = d.msg_id JOIN endpoint e ON e.id = d.endpoint_id
     JOIN application a ON a.id = d.app_id
     WHERE d.id IN (SELECT value FROM json_each(@ids))`);
+  // An attempt of a message deleted meanwhile (with its application) is dropped, not a foreign
+  // key error that would fail the whole batch, other applications' outcomes with it.
   const insertAttempt = raw.prepare(`
     INSERT INTO attempt (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
       response_headers, request_headers, duration_ms, error_class, error_message, trigger_type, created_at, batch_msg_ids)
-    VALUES (@id, @msg_id, @endpoint_id, @app_id, @url, @status, @response_status_code, @response,
+    SELECT @id, @msg_id, @endpoint_id, @app_id, @url, @status, @response_status_code, @response,
       @response_headers, @request_headers, @duration_ms, @error_class, @error_message, @trigger_type, @created_at,
-      @batch_msg_ids)`);
+      @batch_msg_ids
+    WHERE EXISTS (SELECT 1 FROM message WHERE id = @msg_id)`);
   const updateDelivery = raw.prepare(`
     UPDATE delivery SET status = @status, attempt_count = @attemptCount, due_at = @dueAt,
       next_attempt_at = @nextAttemptAt, lease_owner = NULL, updated_at = @now,

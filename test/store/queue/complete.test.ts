@@ -191,6 +191,30 @@ for (const backend of BACKENDS) {
       });
     });
 
+    it('drops the attempt of a message deleted with its application meanwhile, and writes the rest of the batch', async () => {
+      const gone = await q.app();
+      const goneEp = await q.endpoint(gone);
+      const kept = await q.app();
+      const keptEp = await q.endpoint(kept);
+      const now = Date.now();
+      const goneId = await q.delivery(gone, goneEp, { dueAt: now - 2 });
+      const keptId = await q.delivery(kept, keptEp, { dueAt: now - 1 });
+      const claimed = await q.store.queue.claim('w1', 10, now, now + LEASE_MS);
+      expect(claimed.map((d) => d.id).sort()).toEqual([goneId, keptId].sort());
+      await q.store.db.deleteFrom('application').where('id', '=', gone).execute();
+
+      const after = await q.store.queue.complete(
+        claimed.map((d) => outcome(d.id, 'w1', { attempt: attemptOf(d) })),
+        [health(goneEp), health(keptEp)],
+        Date.now(),
+      );
+
+      expect(after).toEqual([{ endpointId: keptEp, firstFailureAt: null, consecutiveFailures: 0 }]);
+      expect(await q.row(keptId)).toMatchObject({ status: STATUS.success, lease_owner: null });
+      expect(await q.attempts(keptEp)).toHaveLength(1);
+      expect(await q.attempts(goneEp)).toEqual([]);
+    });
+
     it('returns health only for endpoints that still exist', async () => {
       const app = await q.app();
       const ep = await q.endpoint(app);

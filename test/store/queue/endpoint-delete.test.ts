@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/store/schema.js';
 import { BACKENDS } from '../../support/backends.js';
@@ -8,15 +8,16 @@ import { attemptOf, openQueueFixture, outcome, type QueueFixture } from './harne
 const LEASE_MS = 60_000;
 
 /**
- * Holds what an endpoint's delete takes first, the endpoint's row, while `write` runs beside it;
- * once `write` waits for that row, tries to take the delivery `id` as the delete's cascade would.
- * Fails with lock_not_available (NOWAIT) if `write` holds the delivery while it waits: the two
- * would deadlock. Then deletes the endpoint and commits, and answers what `write` resolved to.
+ * Holds what a delete takes first, the endpoint's row, while `write` runs beside it; once `write`
+ * waits for that row, takes `next` as the delete's cascade would (with NOWAIT: it fails with
+ * lock_not_available if `write` holds it, and the two would deadlock), then runs `remove` and
+ * commits. Answers what `write` resolved to.
  */
 async function besideDelete(
   db: Kysely<Database>,
   endpointId: string,
-  id: string,
+  next: RawBuilder<unknown>,
+  remove: RawBuilder<unknown>,
   write: () => Promise<unknown>,
 ) {
   let writing: Promise<unknown> | undefined;
@@ -30,8 +31,8 @@ async function besideDelete(
         WHERE ${rows[0]?.pid}::int = ANY(pg_blocking_pids(pid))`.execute(db);
       return (waiting[0]?.n ?? 0) > 0;
     }, 5_000);
-    await sql`SELECT id FROM delivery WHERE id = ${id} FOR UPDATE NOWAIT`.execute(trx);
-    await sql`DELETE FROM endpoint WHERE id = ${endpointId}`.execute(trx);
+    await next.execute(trx);
+    await remove.execute(trx);
   });
   return writing;
 }
@@ -47,7 +48,8 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
       await q.close();
     });
 
-    it('complete() waits for the endpoint before it touches its deliveries, so the two cannot deadlock', async () => {
+    /** A claimed delivery of a new application's endpoint, and the outcome a worker writes for it. */
+    async function inFlight() {
       const app = await q.app();
       const ep = await q.endpoint(app);
       const now = Date.now();
@@ -61,14 +63,44 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
         trailingFailures: 0,
         firstTrailingFailureAt: null,
       };
+      const write = () =>
+        q.store.queue.complete([outcome(id, 'w1', { attempt: attemptOf(claimed) })], [health], Date.now());
+      return { app, ep, id, msgId: claimed.msgId, write };
+    }
+    const deliveries = (id: string) =>
+      q.store.db.selectFrom('delivery').select('id').where('id', '=', id).execute();
 
-      const after = await besideDelete(q.store.db, ep, id, () =>
-        q.store.queue.complete([outcome(id, 'w1', { attempt: attemptOf(claimed) })], [health], Date.now()),
+    it('complete() waits for the endpoint before it touches its deliveries, so the two cannot deadlock', async () => {
+      const { ep, id, write } = await inFlight();
+
+      const after = await besideDelete(
+        q.store.db,
+        ep,
+        sql`SELECT id FROM delivery WHERE id = ${id} FOR UPDATE NOWAIT`,
+        sql`DELETE FROM endpoint WHERE id = ${ep}`,
+        write,
       );
 
       // The endpoint is gone, its delivery with it; the write went on after the delete, no error.
       expect(after).toEqual([]);
-      expect(await q.store.db.selectFrom('delivery').select('id').where('id', '=', id).execute()).toEqual([]);
+      expect(await deliveries(id)).toEqual([]);
+    });
+
+    it('complete() waits for the endpoints before it records attempts of their messages, as an application’s delete takes them', async () => {
+      const { app, ep, id, msgId, write } = await inFlight();
+
+      const after = await besideDelete(
+        q.store.db,
+        ep,
+        sql`SELECT id FROM message WHERE id = ${msgId} FOR UPDATE NOWAIT`,
+        sql`DELETE FROM application WHERE id = ${app}`,
+        write,
+      );
+
+      // Everything went with the application, and the write recorded nothing of it: no error.
+      expect(after).toEqual([]);
+      expect(await deliveries(id)).toEqual([]);
+      expect(await q.attempts(ep)).toEqual([]);
     });
 
     it('a line write (resend, recover, replays) waits for the endpoint before it touches its deliveries', async () => {
@@ -76,17 +108,22 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
       const ep = await q.endpoint(app);
       const id = await q.delivery(app, ep, { dueAt: null });
 
-      const found = await besideDelete(q.store.db, ep, id, () =>
-        q.store.db.transaction().execute(async (trx) => {
-          const ordering = await q.store.lines.lock(trx, ep);
-          // What a replay does next: its deliveries made owed again (none left to write here).
-          await trx
-            .updateTable('delivery')
-            .set({ due_at: Date.now() })
-            .where('endpoint_id', '=', ep)
-            .execute();
-          return ordering;
-        }),
+      const found = await besideDelete(
+        q.store.db,
+        ep,
+        sql`SELECT id FROM delivery WHERE id = ${id} FOR UPDATE NOWAIT`,
+        sql`DELETE FROM endpoint WHERE id = ${ep}`,
+        () =>
+          q.store.db.transaction().execute(async (trx) => {
+            const ordering = await q.store.lines.lock(trx, ep);
+            // What a replay does next: its deliveries made owed again (none left to write here).
+            await trx
+              .updateTable('delivery')
+              .set({ due_at: Date.now() })
+              .where('endpoint_id', '=', ep)
+              .execute();
+            return ordering;
+          }),
       );
 
       // It read the endpoint after the delete committed: gone, so the write follows no ordering.
