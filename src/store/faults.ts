@@ -114,8 +114,8 @@ const CONTENTION_TRIES = 3;
  * succeeds. For whole statements or transactions with nothing outside the database. Why:
  * deleting an endpoint (which cascades to its deliveries) while a worker's outcome write held
  * some of them and waited for the endpoint's row deadlocked, and the API answered 503. Herald's
- * writes now take an endpoint's row before its deliveries, as the delete does; this stays for
- * the writes no lock order covers.
+ * own writes take an endpoint's row before its deliveries, as the delete does (ARCHITECTURE.md,
+ * "Lock order"); this covers what keeps no such order.
  */
 export async function retryOnContention<T>(write: () => Promise<T>): Promise<T> {
   for (let tried = 1; ; tried++) {
