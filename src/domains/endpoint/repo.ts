@@ -76,10 +76,11 @@ export async function listEndpoints(db: Kysely<Database>, appId: string, req: Pa
 }
 
 /**
- * Deletes an endpoint; its deliveries and attempts go with it (the schema cascades): its row is
- * locked first, then its deliveries. Herald's own writes to deliveries take the endpoint's row
- * first too (a worker's outcomes, the line writes), so they wait rather than deadlock; a
- * deadlock with anything else is tried again.
+ * Deletes an endpoint; its deliveries go with it (the schema cascades: its row is locked first,
+ * then its deliveries), its attempts stay until retention purges them (they have no foreign
+ * key). Herald's own writes to deliveries take the endpoint's row first too (a worker's
+ * outcomes, the line writes), so they wait rather than deadlock; a deadlock with anything else
+ * is tried again.
  */
 export async function deleteEndpoint(db: Kysely<Database>, endpointId: string): Promise<void> {
   await retryOnContention(() => db.deleteFrom('endpoint').where('id', '=', endpointId).execute());

@@ -2,22 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EndpointHealth } from '../../../src/store/queue.js';
 import { STATUS } from '../../../src/store/schema.js';
 import { BACKENDS } from '../../support/backends.js';
-import { attemptOf, openQueueFixture, outcome, type QueueFixture } from './harness.js';
+import { attemptOf, healthOf, openQueueFixture, outcome, type QueueFixture } from './harness.js';
 
 const LEASE_MS = 60_000;
 const T0 = 1_700_000_000_000;
 
 /** One batch's health change for `endpointId`; by default a lone success at T0 + 10 s. */
-function health(endpointId: string, fields: Partial<EndpointHealth> = {}): EndpointHealth {
-  return {
-    endpointId,
-    lastSuccessAt: T0 + 10_000,
-    lastFailureAt: null,
-    trailingFailures: 0,
-    firstTrailingFailureAt: null,
-    ...fields,
-  };
-}
+const health = (endpointId: string, fields: Partial<EndpointHealth> = {}) =>
+  healthOf(endpointId, { lastSuccessAt: T0 + 10_000, ...fields });
 
 for (const backend of BACKENDS) {
   describe(`${backend}: queue complete`, () => {

@@ -1,6 +1,6 @@
 import { newId } from '../../../src/core/ids.js';
 import { openStore } from '../../../src/store/open.js';
-import type { ClaimedDelivery, DeliveryOutcome } from '../../../src/store/queue.js';
+import type { ClaimedDelivery, DeliveryOutcome, EndpointHealth } from '../../../src/store/queue.js';
 import { type AttemptTable, type EndpointTable, STATUS, TRIGGER } from '../../../src/store/schema.js';
 import type { Store } from '../../../src/store/store.js';
 import { type Backend, createTestDatabase } from '../../support/backends.js';
@@ -223,6 +223,18 @@ export function outcome(
     dueAt: null,
     nextAttemptAt: null,
     attempt: null,
+    ...fields,
+  };
+}
+
+/** One batch's health change for `endpointId`: by default a lone success now. */
+export function healthOf(endpointId: string, fields: Partial<EndpointHealth> = {}): EndpointHealth {
+  return {
+    endpointId,
+    lastSuccessAt: Date.now(),
+    lastFailureAt: null,
+    trailingFailures: 0,
+    firstTrailingFailureAt: null,
     ...fields,
   };
 }
